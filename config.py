@@ -1,0 +1,559 @@
+"""The schema of config.yaml and its loader.
+
+Loading turns every problem (bad YAML, unknown key, wrong type, missing environment variable)
+into one ConfigError that names the file, the line and the key path, so the CLI can print one
+clear message and exit 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+DEFAULT_CONFIG = "config.yaml"
+ALERT_KINDS = ("new_figure", "figure_changed", "article_revised")
+
+
+class ConfigError(Exception):
+    """A problem in config.yaml a user can fix; str() is the whole message."""
+
+
+# --- value types -------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """'90s', '15m', '1h', '2d', '1w' (or a number of seconds) -> timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return timedelta(seconds=value)
+    match = _DURATION.match(str(value)) if isinstance(value, str) else None
+    if not match:
+        raise ValueError("expected a duration like 30s, 15m, 1h or 2d")
+    return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2)])
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def parse_size(value: Any) -> int:
+    """'10MB', '512kB', or a byte count -> bytes."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)i?[bB]?\s*$", str(value))
+    if not match:
+        raise ValueError("expected a size like 10MB or 512kB")
+    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
+    return int(float(match.group(1)) * factor)
+
+
+ByteSize = Annotated[int, BeforeValidator(parse_size)]
+
+
+def _check_cron(expression: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"not a valid cron expression ({exc})") from None
+    return expression
+
+
+Cron = Annotated[str, BeforeValidator(_check_cron)]
+
+
+class Strict(BaseModel):
+    """Base for every config section: unknown keys are errors (they are usually typos)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- topics --------------------------------------------------------------------------------------
+
+
+class Keywords(Strict):
+    """Case-insensitive keyword rules; an entry "a|b" matches either alternative."""
+
+    all: list[str] = []
+    any: list[str] = []
+    not_: list[str] = Field(default=[], alias="not")
+
+
+class Quantity(Strict):
+    label: str
+    units: list[str] = Field(min_length=1)
+    min_change: float = Field(default=0.05, ge=0, le=10)
+
+
+class Topic(Strict):
+    title: str
+    keywords: Keywords = Keywords()
+    quantities: dict[str, Quantity] = {}
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+
+class Source(Strict):
+    name: str
+    url: str
+    type: Literal["feed", "sitemap", "page"]
+    every: Duration | None = None
+    cron: Cron | None = None
+    topics: list[str] | None = None  # None: every topic
+    follow: str | None = None  # regex for article links on a `page` source
+    store_all: bool = False  # keep articles that match no topic
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", url):
+            raise ValueError("expected an http:// or https:// URL")
+        return url
+
+    @field_validator("follow")
+    @classmethod
+    def _regex(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression ({exc})") from None
+        return pattern
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> Source:
+        if self.every is not None and self.cron is not None:
+            raise ValueError("give either `every` or `cron`, not both")
+        if self.every is None and self.cron is None:
+            self.every = timedelta(minutes=30)
+        return self
+
+
+# --- alert channels ------------------------------------------------------------------------------
+
+
+class ChannelBase(Strict):
+    name: str
+    topics: list[str] | None = None  # None: every topic
+    kinds: list[Literal["new_figure", "figure_changed", "article_revised"]] | None = None
+    mode: Literal["instant", "digest"] = "instant"
+    every: Duration | None = None  # digest schedule
+    cron: Cron | None = None
+
+    @model_validator(mode="after")
+    def _digest_schedule(self) -> ChannelBase:
+        if self.mode == "digest" and self.every is None and self.cron is None:
+            raise ValueError("a digest channel needs `every` or `cron`")
+        if self.every is not None and self.cron is not None:
+            raise ValueError("give either `every` or `cron`, not both")
+        return self
+
+
+class SlackChannel(ChannelBase):
+    type: Literal["slack"]
+    webhook_url: SecretStr
+
+
+class EmailChannel(ChannelBase):
+    type: Literal["email"]
+    host: str
+    port: int = Field(default=587, gt=0, lt=65536)
+    security: Literal["none", "starttls", "ssl"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    from_: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    timeout: Duration = timedelta(seconds=30)
+
+
+class WebhookChannel(ChannelBase):
+    type: Literal["webhook"]
+    url: SecretStr  # may carry a token in its query string
+    headers: dict[str, SecretStr] = {}
+    timeout: Duration = timedelta(seconds=30)
+
+
+class FileChannel(ChannelBase):
+    type: Literal["file"]
+    path: Path
+
+
+class ConsoleChannel(ChannelBase):
+    type: Literal["console"]
+
+
+Channel = Annotated[
+    SlackChannel | EmailChannel | WebhookChannel | FileChannel | ConsoleChannel,
+    Field(discriminator="type"),
+]
+
+
+class Alerts(Strict):
+    channels: list[Channel] = []
+    max_attempts: int = Field(default=8, ge=1)  # then a delivery is marked failed
+    retry_backoff: Duration = timedelta(seconds=30)  # first retry delay, doubled each attempt
+    max_backoff: Duration = timedelta(hours=1)
+    conflict_window: Duration = timedelta(hours=24)  # "two sources disagree" look-back
+
+
+# --- crawling, daemon, storage -------------------------------------------------------------------
+
+
+class Crawl(Strict):
+    user_agent: str = "newsmon/0.1 (+https://example.org/newsmon; contact: newsmon@example.org)"
+    obey_robots: bool = True
+    concurrency_per_domain: int = Field(default=4, ge=1)
+    concurrency: int = Field(default=16, ge=1)
+    download_delay: Duration = timedelta(0)
+    autothrottle: bool = True
+    timeout: Duration = timedelta(seconds=30)  # per request
+    retries: int = Field(default=2, ge=0)
+    max_size: ByteSize = 10 * 1024 * 1024
+    max_redirects: int = Field(default=5, ge=0)
+    revisit_window: Duration = timedelta(hours=48)
+    revisit_every: Duration = timedelta(hours=1)
+    extract_workers: int = Field(default=0, ge=0)  # 0: one per core
+
+
+class Daemon(Strict):
+    crawl_timeout: Duration = timedelta(minutes=15)  # a crawl running longer is killed
+    crawl_memory_limit: ByteSize = 2 * 1024**3  # address-space cap of a crawl child
+    jitter: Duration = timedelta(seconds=30)
+    misfire_grace: Duration = timedelta(minutes=5)
+    dispatch_every: Duration = timedelta(seconds=30)
+    heartbeat_every: Duration = timedelta(seconds=15)
+
+
+class Storage(Strict):
+    url: str = "sqlite:///newsmon.db"
+
+
+class Config(Strict):
+    storage: Storage = Storage()
+    topics: dict[str, Topic] = {}
+    sources: list[Source] = []
+    alerts: Alerts = Alerts()
+    crawl: Crawl = Crawl()
+    daemon: Daemon = Daemon()
+    # where the file was read from; not a key of the file
+    path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        names = [source.name for source in self.sources]
+        for index, source in enumerate(self.sources):
+            if names.index(source.name) != index:
+                raise _RefError(
+                    ("sources", index, "name"), f"duplicate source name {source.name!r}"
+                )
+            for topic in source.topics or []:
+                if topic not in self.topics:
+                    raise _RefError(
+                        ("sources", index, "topics"), _unknown("topic", topic, self.topics)
+                    )
+        channel_names = [channel.name for channel in self.alerts.channels]
+        for index, channel in enumerate(self.alerts.channels):
+            if channel_names.index(channel.name) != index:
+                raise _RefError(
+                    ("alerts", "channels", index, "name"),
+                    f"duplicate channel name {channel.name!r}",
+                )
+            for topic in channel.topics or []:
+                if topic not in self.topics:
+                    raise _RefError(
+                        ("alerts", "channels", index, "topics"),
+                        _unknown("topic", topic, self.topics),
+                    )
+        return self
+
+    def source_topics(self, source: Source) -> list[str]:
+        return list(source.topics) if source.topics is not None else list(self.topics)
+
+    def tracked_quantities(self, topic_ids: list[str]) -> dict[str, list[str]]:
+        """'topic/quantity' -> units, for the given topics, in config order."""
+        return {
+            f"{topic_id}/{quantity_id}": quantity.units
+            for topic_id in topic_ids
+            for quantity_id, quantity in self.topics[topic_id].quantities.items()
+        }
+
+    def quantity(self, key: str) -> Quantity | None:
+        topic_id, _, quantity_id = key.partition("/")
+        topic = self.topics.get(topic_id)
+        return topic.quantities.get(quantity_id) if topic else None
+
+    def channel(
+        self, name: str
+    ) -> SlackChannel | EmailChannel | WebhookChannel | FileChannel | ConsoleChannel:
+        for channel in self.alerts.channels:
+            if channel.name == name:
+                return channel
+        raise ConfigError(_unknown("channel", name, [c.name for c in self.alerts.channels]))
+
+
+class _RefError(ValueError):
+    """A cross-reference error that knows which key it is about."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def _unknown(what: str, name: str, known: Any) -> str:
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known) or 'none'}"
+    return f"unknown {what} {name!r}{hint}"
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+Loc = tuple[str | int, ...]
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("NEWSMON_CONFIG", DEFAULT_CONFIG))
+
+
+def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read, substitute ${VAR} and validate config.yaml. Raises ConfigError."""
+    path = Path(path) if path is not None else default_config_path()
+    env = dict(os.environ) if env is None else env
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such config file (give one with --config PATH or $NEWSMON_CONFIG)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    return parse_config(text, path, env)
+
+
+def parse_config(text: str, path: Path, env: dict[str, str]) -> Config:
+    data, lines = _read_yaml(text, path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: expected a mapping of sections (storage, topics, sources, …)")
+    data = _substitute_env(data, (), env, path, lines)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, data, path, lines)) from None
+    config.path = path.resolve()
+    config.storage.url = resolve_storage_url(config.storage.url, path.resolve().parent)
+    for channel in config.alerts.channels:
+        if isinstance(channel, FileChannel) and not channel.path.is_absolute():
+            channel.path = path.resolve().parent / channel.path
+    return config
+
+
+def resolve_storage_url(url: str, base: Path) -> str:
+    """Relative SQLite paths are taken relative to config.yaml's folder, not the cwd."""
+    match = re.match(r"^(sqlite(?:\+\w+)?):///(?!/)(.+)$", url)
+    if not match or match.group(2).startswith(":memory:"):
+        return url
+    return f"{match.group(1)}:///{(base / match.group(2)).resolve()}"
+
+
+def _read_yaml(text: str, path: Path) -> tuple[Any, dict[Loc, int]]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"{path}{line}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    lines: dict[Loc, int] = {}
+    if node is not None:
+        for loc, line in _node_lines(node, ()):
+            lines[loc] = line
+    return data, lines
+
+
+def _node_lines(node: yaml.Node, loc: Loc) -> Iterator[tuple[Loc, int]]:
+    yield loc, node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            yield (*loc, key), key_node.start_mark.line + 1
+            for sub_loc, line in _node_lines(value_node, (*loc, key)):
+                if sub_loc != (*loc, key):
+                    yield sub_loc, line
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _node_lines(item, (*loc, index))
+
+
+def _substitute_env(
+    value: Any, loc: Loc, env: dict[str, str], path: Path, lines: dict[Loc, int]
+) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute_env(v, (*loc, k), env, path, lines) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute_env(v, (*loc, i), env, path, lines) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env and (env[name] or default is None):
+            return env[name]
+        if default is not None:
+            return default
+        raise ConfigError(
+            f"{path}:{_line(loc, lines)}: {_dotted(loc)}: environment variable {name} is not set "
+            f"(export it, or write ${{{name}:-default}} in the file)"
+        )
+
+    return _ENV_REF.sub(replace, value)
+
+
+def _line(loc: Loc, lines: dict[Loc, int]) -> int:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return 1
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _data_loc(loc: Loc, data: Any) -> Loc:
+    """Drop pydantic's union tags ('slack', 'function-after[…]') so loc matches the YAML keys."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        present = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        )
+        if present:
+            node = node[part]
+            out.append(part)
+        elif isinstance(node, dict) and part not in _CHANNEL_TYPES and "[" not in str(part):
+            out.append(part)  # a key that is missing or unknown: the last part of the path
+            node = None
+    return tuple(out)
+
+
+def _found(loc: Loc, data: Any) -> Any:
+    node = data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _describe(exc: ValidationError, data: Any, path: Path, lines: dict[Loc, int]) -> str:
+    # a typo'd key also makes the real key "missing": name the typo, the cause, first
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    error = errors[0]
+    loc = _data_loc(tuple(error["loc"]), data)
+    ctx_error = (error.get("ctx") or {}).get("error")
+    if isinstance(ctx_error, _RefError):
+        loc = ctx_error.loc
+        return f"{path}:{_line(loc, lines)}: {_dotted(loc)}: {ctx_error}"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        known = _known_keys(loc[:-1], data)
+        message = _unknown("key", str(loc[-1]), known)
+    elif kind == "missing":
+        message = "required key is missing"
+    elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        message = "expected `type:` to be one of slack, email, webhook, file, console"
+        found = _found((*loc, "type"), data)
+        if found is not None:
+            message += f"; found {found!r}"
+            loc = (*loc, "type")
+    else:
+        message = (
+            str(error["msg"]).removeprefix("Value error, ").replace("Input should be", "expected")
+        )
+        found = _found(loc, data)
+        if found is not None and not isinstance(found, dict | list):
+            message += f"; found {found!r}"
+    more = len(exc.errors()) - 1
+    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{path}:{_line(loc, lines)}: {_dotted(loc)}: {message}{tail}"
+
+
+_CHANNEL_TYPES: dict[str, type[BaseModel]] = {
+    "slack": SlackChannel,
+    "email": EmailChannel,
+    "webhook": WebhookChannel,
+    "file": FileChannel,
+    "console": ConsoleChannel,
+}
+
+
+def _known_keys(loc: Loc, data: Any) -> list[str]:
+    """The keys allowed at `loc`, for a "did you mean" hint."""
+    annotation: Any = Config
+    for depth, part in enumerate(loc):
+        annotation = _step(annotation, part, _found(loc[: depth + 1], data))
+    model = _step(annotation, None, _found(loc, data))
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return []
+    return [field.alias or name for name, field in model.model_fields.items() if name != "path"]
+
+
+def _step(annotation: Any, part: str | int | None, node: Any) -> Any:
+    """Follow one key (or list index / dict key) through a type annotation."""
+    import typing
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _step(args[0], part, node)
+    if args and origin not in (list, dict):  # a union: a channel picked by its `type`
+        if isinstance(node, dict) and node.get("type") in _CHANNEL_TYPES:
+            return _CHANNEL_TYPES[node["type"]]
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        return models[0] if len(models) == 1 else ChannelBase
+    if part is None:
+        return annotation
+    if origin is list:
+        return args[0]
+    if origin is dict:
+        return args[1]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, field in annotation.model_fields.items():
+            if part in (name, field.alias):
+                return field.annotation
+    return None

@@ -1,0 +1,115 @@
+"""The archive schema: migrations from empty to head on both backends, models match them,
+an upgrade of a current database is a no-op, datetimes come back in UTC, FTS is kept in step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from storage import Database, StorageError
+from storage.models import Article, ArticleVersion, Base, Source
+
+
+def test_migrations_from_empty_to_head_create_every_table(database_url: str) -> None:
+    database = Database.open(database_url, upgrade=False)
+    assert database.current_revision() is None
+    before, after = database.upgrade()
+    assert before is None and after == database.head_revision()
+    tables = set(sa.inspect(database.engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    database.dispose()
+
+
+def test_models_match_migrations(database: Database) -> None:
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        diff = [
+            change
+            for change in compare_metadata(context, Base.metadata)
+            # full-text objects live only in the migration, on purpose
+            if "fts" not in str(change) and "search" not in str(change)
+        ]
+    assert diff == []
+
+
+def test_upgrade_of_current_database_is_a_no_op(database: Database) -> None:
+    head = database.current_revision()
+    assert database.upgrade() == (head, head)
+
+
+def test_downgrade_to_empty_and_back(database: Database) -> None:
+    database.downgrade("base")
+    assert database.current_revision() is None
+    database.upgrade()
+    assert database.current_revision() == database.head_revision()
+
+
+def test_datetimes_round_trip_as_utc(database: Database) -> None:
+    seoul = timezone(timedelta(hours=9))
+    with database.session() as session:
+        source = Source(name="wire", url="https://example.org/rss", type="feed")
+        session.add(source)
+        session.flush()
+        session.add(
+            Article(
+                url="https://example.org/a",
+                source_id=source.id,
+                title="t",
+                published_at=datetime(2026, 11, 1, 9, 0, tzinfo=seoul),
+            )
+        )
+    with database.session() as session:
+        article = session.scalars(sa.select(Article)).one()
+        assert article.published_at == datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
+        assert article.published_at.tzinfo is not None
+
+
+def test_naive_datetimes_are_refused(database: Database) -> None:
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"), database.session() as s:
+        s.add(Article(url="https://example.org/b", published_at=datetime(2026, 1, 1)))
+
+
+def test_canonical_url_is_unique(database: Database) -> None:
+    with pytest.raises(sa.exc.IntegrityError), database.session() as session:
+        session.add_all([Article(url="https://x.org/a"), Article(url="https://x.org/a")])
+
+
+def test_full_text_index_follows_article_text(database: Database) -> None:
+    with database.session() as session:
+        article = Article(url="https://x.org/fts", title="Troops", text="Pyongyang deployed troops")
+        session.add(article)
+        session.flush()
+        session.add(ArticleVersion(article_id=article.id, number=1, text="x", text_hash="h"))
+    with database.session() as session:
+        session.execute(
+            sa.update(Article)
+            .values(text="Pyongyang sent soldiers to Kursk")
+            .where(Article.url == "https://x.org/fts")
+        )
+    if database.dialect == "sqlite":
+        query = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q"
+    else:
+        query = "SELECT id FROM articles WHERE search @@ websearch_to_tsquery('english', :q)"
+    with database.session() as session:
+        assert session.execute(sa.text(query), {"q": "soldiers"}).all()
+        assert session.execute(sa.text(query), {"q": "deployed"}).all() == []
+
+
+def test_sqlite_connection_settings(tmp_path) -> None:
+    database = Database.open(f"sqlite:///{tmp_path / 'a.db'}")
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    database.dispose()
+
+
+def test_unreachable_database_is_a_clear_error() -> None:
+    with pytest.raises(StorageError, match="cannot open database"):
+        Database.open("postgresql+psycopg://nobody:secretpw@127.0.0.1:1/none")
+    with pytest.raises(StorageError, match="not a database URL"):
+        Database.open("not a url")
