@@ -1,0 +1,101 @@
+"""Sources and crawl runs: the rows the spiders write and the daemon and `status` read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import CrawlRun, Source, utcnow
+
+RUN_COUNTERS = ("requests", "not_modified", "new_articles", "new_versions", "duplicates", "errors")
+
+
+@dataclass
+class RunCounts:
+    """What one crawl of one source did; filled by the spiders as they go."""
+
+    requests: int = 0
+    not_modified: int = 0
+    new_articles: int = 0
+    new_versions: int = 0
+    duplicates: int = 0
+    errors: int = 0
+    error_counts: dict[str, int] = field(default_factory=dict)  # kind -> count
+
+    def error(self, kind: str) -> None:
+        self.errors += 1
+        self.error_counts[kind] = self.error_counts.get(kind, 0) + 1
+
+
+def ensure_source(session: Session, name: str, url: str, type_: str) -> Source:
+    """The row of a configured source, created on first use; url/type follow the config."""
+    source = session.scalars(select(Source).where(Source.name == name)).one_or_none()
+    if source is None:
+        source = Source(name=name, url=url, type=type_)
+        session.add(source)
+        session.flush()
+    elif (source.url, source.type) != (url, type_):
+        # a new address means the old HTTP validators no longer apply
+        source.url, source.type, source.etag, source.last_modified = url, type_, None, None
+    return source
+
+
+def start_run(session: Session, source: Source, started_at: datetime | None = None) -> CrawlRun:
+    run = CrawlRun(source_id=source.id, started_at=started_at or utcnow(), status="running")
+    session.add(run)
+    source.last_run_at = run.started_at
+    session.flush()
+    return run
+
+
+def finish_run(
+    session: Session,
+    run_id: int,
+    counts: RunCounts,
+    status: str = "ok",
+    message: str | None = None,
+) -> CrawlRun:
+    run = session.get_one(CrawlRun, run_id)
+    for name in RUN_COUNTERS:
+        setattr(run, name, getattr(counts, name))
+    run.error_counts = dict(counts.error_counts)
+    run.status, run.message, run.finished_at = status, message, utcnow()
+    return run
+
+
+def abandon_running_runs(
+    session: Session, source_names: list[str] | None, status: str, message: str
+) -> int:
+    """Close runs left 'running' by a crawl that was killed (timeout, memory, crash)."""
+    query = update(CrawlRun).where(CrawlRun.status == "running")
+    if source_names is not None:
+        ids = select(Source.id).where(Source.name.in_(source_names)).scalar_subquery()
+        query = query.where(CrawlRun.source_id.in_(ids))
+    result = session.execute(
+        query.values(status=status, message=message, finished_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
+
+
+def last_runs(session: Session) -> dict[str, CrawlRun]:
+    """Source name -> its most recent run."""
+    latest = (
+        select(CrawlRun.source_id, func.max(CrawlRun.id).label("run_id"))
+        .group_by(CrawlRun.source_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Source.name, CrawlRun).join(latest, latest.c.run_id == CrawlRun.id).join(Source)
+    )
+    return {name: run for name, run in rows}
+
+
+def last_run_times(session: Session) -> dict[str, datetime]:
+    """Source name -> when its last run started (the daemon's schedule resumes from it)."""
+    rows: Any = session.execute(select(Source.name, Source.last_run_at))
+    return {name: at for name, at in rows if at is not None}
