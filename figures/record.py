@@ -1,0 +1,31 @@
+"""The figure record: one number found in a text, with what it counts and who says so."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+QUALIFIERS = ("exact", "approx", "at_least", "more_than", "up_to", "less_than", "range")
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A numeric claim. `text == source[start:end]`; for a range `value` is the midpoint and
+    `low`/`high` the bounds; vague amounts ("hundreds of") carry their order-of-magnitude span."""
+
+    value: float
+    low: float | None
+    high: float | None
+    qualifier: str
+    unit: str | None
+    text: str
+    start: int
+    end: int
+    sentence: str
+    attribution: str | None
+    projection: bool
+    quantity: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready primitives, keys in field order."""
+        return asdict(self)
