@@ -1,10 +1,346 @@
-"""Extraction entry point (being written)."""
+"""Extraction: every figure in a text, with qualifier, counted unit, source and projection."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
+from figures.attribution import attribution
+from figures.clauses import clause_span
+from figures.counted_nouns import counted_noun, is_plural_noun, subject_head
+from figures.exclusions import HYPHEN_UNITS, is_furniture_sentence, rejection
+from figures.lemmas import unit_lemma
+from figures.lexicon import FURNITURE_UNITS, SOURCE_NOUNS
+from figures.numerals import CANDIDATE, Numeral, numeral_at, read_numeral
+from figures.projection import is_projection
+from figures.qualifiers import qualifier_before
 from figures.record import Figure
+from figures.sentences import sentence_spans
+
+_RANGE_DASH = re.compile(r"\s*[-–—]\s*")
+_RANGE_TO = re.compile(r"\s+to\s+")
+_RANGE_AND = re.compile(r"\s+and\s+")
+_NUMBER_CHAIN = re.compile(r"\s*[-–—]\s*\d")
+_NUMBER_CHAIN_ALL = re.compile(r"(?:\s*[-–—]\s*\d+)+")
+_SCORE_CONTEXT_BEFORE = re.compile(
+    r"\b(?:won|lost|beat|drew|defeated|victory|win|defeat|draw|score|scoreline|thrashed|edged"
+    r"|led|leads|trailed|trail)\b[^.]{0,25}$",
+    re.IGNORECASE,
+)
+_SCORE_CONTEXT_AFTER = re.compile(
+    r"^\s+(?:win|victory|defeat|draw|loss|lead|scoreline|aggregate)\b", re.I
+)
+_FROM_BEFORE = re.compile(r"\bfrom\s+$", re.I)
+_RANGED_FROM_BEFORE = re.compile(r"\b(?:range[sd]?|ranging)\s+from\s+$", re.I)
+_CHANGE_BEFORE = re.compile(
+    r"\b(?:by|rose|fell|increased|decreased|climbed|jumped|dropped|declined|grew|gained|lost"
+    r"|up|down|voted|vote)\s+$",
+    re.I,
+)
+_MAGNITUDE_BEFORE = re.compile(r"\bmagnitude[-\s]$", re.I)
+_OF_DETERMINER = re.compile(r"\s+of\s+(?:the|its|their|his|her|our|these|those)\s+(?=[A-Za-z])")
+_OF = re.compile(r"\s+of(?=\s)")
+_RELATIVE_SOURCE = re.compile(
+    r"\s+(?P<np>(?:[A-Za-z'’-]+\s+){0,3}?(?P<head>[A-Za-z'’-]+))\s+(?:had|have|has)\s+"
+    r"(?:been\s+)?(?:forecast|expected|predicted|estimated|projected|anticipated)\b"
+)
+_OF_THE_NEXT = re.compile(
+    r"^\s+of\s+(?:the|its|their|his|her|our|these|those)?\s*(?:last\s+|first\s+|total\s+)?$"
+)
+_TO_BETWEEN = re.compile(r"^\s+to\s+$")
+_NUMBER_OF = re.compile(r"\bnumbers?\s+of\s+((?:[A-Za-z'’-]+\s+){0,2}?[A-Za-z'’-]+)\b", re.I)
+_NOUN_NUMBERS = re.compile(r"\b([a-z]+)\s+numbers\b", re.I)
+_PUT_AT = re.compile(
+    r"\b(?:put|puts|putting|placed|places|estimated|estimates)\s+(?:the\s+|its\s+|their\s+)?"
+    r"(?:(?:[A-Za-z'’-]+\s+){0,4}?)(?P<head>[A-Za-z'’-]+)\s+at\s+$"
+)
+_TOTAL = re.compile(r"\btotal\b", re.I)
+_SUBJECT_VERB_BEFORE = re.compile(
+    r"\b(?:reached|reach|risen\s+to|rose\s+to|climbed\s+to|surged\s+to|jumped\s+to|fell\s+to"
+    r"|dropped\s+to|stood\s+at|stands\s+at|stand\s+at|totalled|totaled|passed|topped|hit"
+    r"|exceeded)\s+$"
+)
+_YEAR_CONTEXT = re.compile(
+    r"(?:\b(?:in|since|by|from|until|till|to|of|the|a|an|its|their|this|last|next|early|late"
+    r"|mid|before|after|during|and|or|between|year|fiscal|spring|summer|autumn|winter)\s+"
+    r"|'s\s+|’s\s+|[-–]\s*)$",
+    re.I,
+)
+_NOUN_NUMBER_MODIFIERS = frozenset(
+    {"record", "high", "low", "large", "small", "big", "growing", "rising", "falling", "the"}
+)
+
+
+@dataclass(slots=True)
+class _Draft:
+    """A figure being assembled; offsets are absolute."""
+
+    value: float
+    low: float | None
+    high: float | None
+    qualifier: str
+    unit: str | None
+    start: int  # of the qualifier, or the numeral
+    num_end: int  # end of the numeral or range
+    end: int  # end of the whole span (counted noun included)
+    kind: str
+    attribution: str | None = None
+    projection: bool = False
+    from_before: bool = False  # "from X to Y": X may take Y's unit
 
 
 def extract_figures(text: str) -> list[Figure]:
     """Every figure in `text`, in text order."""
-    return []
+    figures: list[Figure] = []
+    for s_start, s_end in sentence_spans(text):
+        sentence = text[s_start:s_end]
+        if is_furniture_sentence(sentence):
+            continue
+        drafts = _sentence_drafts(text, s_start, s_end)
+        if drafts:
+            figures.extend(_finish(text, sentence, s_start, drafts))
+    return figures
+
+
+def _sentence_drafts(text: str, s_start: int, s_end: int) -> list[_Draft]:
+    drafts: list[_Draft] = []
+    pos = s_start
+    while True:
+        m = CANDIDATE.search(text, pos, s_end)
+        if not m:
+            return drafts
+        num = read_numeral(text, m)
+        if num is None:
+            pos = m.end()
+            continue
+        pos = num.end
+        draft, pos = _draft(text, num, s_start, s_end, pos)
+        if draft is not None:
+            drafts.append(draft)
+
+
+def _draft(
+    text: str, num: Numeral, s_start: int, s_end: int, pos: int
+) -> tuple[_Draft | None, int]:
+    """The draft figure for `num` (None if it is not a figure) and where to search next."""
+    qualifier, lead = qualifier_before(text, num.start, s_start)
+    low = high = None
+    num_end = num.end
+    second = _range_end(text, num, qualifier, lead, s_start, s_end)
+    if second == "reject":
+        return None, _skip_number_chain(text, num.end, s_end)
+    if isinstance(second, Numeral):
+        low, high = num.value, second.value
+        if num.scale == 1.0 and second.scale > 1.0 and low < high / second.scale:
+            low *= second.scale  # "$5-6 billion"
+        num.currency = num.currency or second.currency
+        num.unit = num.unit or second.unit
+        qualifier, num_end, pos = "range", second.end, second.end
+    elif qualifier == "between":
+        qualifier = "exact"
+    reason = rejection(text, num, s_start, lead, num_end)
+    if reason:
+        return None, pos
+    if num.kind == "vague":
+        low, high = num.low, num.high
+        if qualifier == "exact":
+            qualifier = "approx"
+    elif num.plus and qualifier == "exact":
+        qualifier = "more_than"
+    value = (low + high) / 2 if low is not None and high is not None else num.value
+    draft = _Draft(value, low, high, qualifier, None, lead, num_end, num_end, num.kind)
+    draft.from_before = bool(_FROM_BEFORE.search(text, max(s_start, lead - 10), lead))
+    _attach_unit(text, num, draft, s_start, s_end)
+    if draft.unit in FURNITURE_UNITS:
+        return None, pos
+    if _is_year(text, num, draft, s_start):
+        return None, pos
+    return draft, max(pos, draft.end)
+
+
+def _range_end(
+    text: str, num: Numeral, qualifier: str, lead: int, s_start: int, s_end: int
+) -> Numeral | str | None:
+    """The second numeral when `num` opens a range, "reject" for scores and phone numbers."""
+    if num.kind == "vague":
+        return None
+    sep = None
+    if qualifier == "between":
+        sep = _RANGE_AND.match(text, num.end, s_end)
+    if sep is None:
+        sep = _RANGE_DASH.match(text, num.end, s_end) or _RANGE_TO.match(text, num.end, s_end)
+    if sep is None:
+        return None
+    second = numeral_at(text, sep.end(), s_end)
+    if (
+        second is None
+        or second.kind == "vague"
+        or (second.kind == "words") != (num.kind == "words")
+    ):
+        return None
+    dash = sep.group().strip() in ("-", "–", "—")
+    if dash:
+        if _NUMBER_CHAIN.match(text, second.end, s_end):
+            return "reject"  # 1-800-555-0199
+        before = text[max(s_start, lead - 40) : lead]
+        if (
+            num.value >= second.value
+            or _SCORE_CONTEXT_BEFORE.search(before)
+            or _SCORE_CONTEXT_AFTER.match(text, second.end)
+        ):
+            return "reject"  # a score: "won 3-1", "a 2-2 draw"
+        return second
+    if second.rejected or num.value >= second.value:
+        return None
+    if sep.group().strip() == "to":
+        before = text[max(s_start, lead - 25) : lead]
+        if _FROM_BEFORE.search(before) and not _RANGED_FROM_BEFORE.search(before):
+            return None  # "rose from 3,000 to 9,000" is a change, not a range
+        if _CHANGE_BEFORE.search(before) or (num.unit and num.unit != second.unit):
+            return None
+        if num.currency and num.currency != second.currency:
+            return None
+        if num.value and second.value / num.value > 100:
+            return None
+    return second
+
+
+def _skip_number_chain(text: str, pos: int, s_end: int) -> int:
+    m = _NUMBER_CHAIN_ALL.match(text, pos, s_end)
+    return m.end() if m else pos
+
+
+def _attach_unit(text: str, num: Numeral, draft: _Draft, s_start: int, s_end: int) -> None:
+    """Set the draft's unit and span end from what follows the numeral."""
+    end = draft.num_end
+    if _MAGNITUDE_BEFORE.search(text, max(s_start, draft.start - 12), draft.start):
+        draft.unit = "magnitude"
+        return
+    if num.currency or num.unit:
+        draft.unit = num.currency or num.unit
+        if num.currency and num.unit == "percent":
+            draft.unit = "percent"
+        _relative_source(text, draft, end, s_end)
+        return
+    if text.startswith("-", end):
+        word = re.match(r"-([A-Za-z]+)", text[end : end + 20])
+        if word and word.group(1).lower() in HYPHEN_UNITS:
+            hyphen = word.group(1).lower()
+            if hyphen == "strong":  # "a 1,500-strong contingent"
+                draft.unit, draft.end = counted_noun(text, end + word.end(), s_end, single=True)
+                draft.end = max(draft.end, end + word.end())
+            elif hyphen == "plus":
+                if draft.qualifier == "exact":
+                    draft.qualifier = "more_than"
+                draft.unit, draft.end = counted_noun(text, end + word.end(), s_end)
+                draft.end = max(draft.end, end + word.end())
+            else:
+                draft.unit, draft.end = unit_lemma(hyphen), end + word.end()
+            return
+    if _relative_source(text, draft, end, s_end):
+        return
+    start = end
+    if num.kind == "vague" or num.kind == "words":
+        of = _OF.match(text, end, s_end)
+        if of:
+            start = of.end()
+    elif draft.unit is None:
+        of_det = _OF_DETERMINER.match(text, end, s_end)
+        if of_det:
+            start = of_det.end()  # "1,000 of its supporters"
+    draft.unit, noun_end = counted_noun(text, start, s_end, single=num.value == 1)
+    if draft.unit is not None:
+        draft.end = noun_end
+
+
+def _relative_source(text: str, draft: _Draft, end: int, s_end: int) -> bool:
+    """ "the 2.6% economists had forecast": the words after the number name a source."""
+    m = _RELATIVE_SOURCE.match(text, end, s_end)
+    if not m or unit_lemma(m.group("head")) not in SOURCE_NOUNS:
+        return False
+    draft.attribution = m.group("np")
+    draft.projection = True
+    return True
+
+
+def _is_year(text: str, num: Numeral, draft: _Draft, s_start: int) -> bool:
+    if not (num.plain_integer and 1800 <= num.value <= 2100 and draft.low is None):
+        return False
+    before = text[max(s_start, draft.start - 12) : draft.start]
+    return draft.unit is None or bool(_YEAR_CONTEXT.search(before))
+
+
+def _finish(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -> list[Figure]:
+    """Carry units to bare numbers, drop bare spelled-out numbers, add source and projection."""
+    _carry_units(text, sentence, s_start, drafts)
+    figures: list[Figure] = []
+    for d in drafts:
+        if d.unit is None and d.kind == "words":
+            continue  # "a majority of just two"
+        start, end = d.start - s_start, d.end - s_start
+        source = d.attribution or attribution(sentence, start, end)
+        figures.append(
+            Figure(
+                value=d.value,
+                low=d.low,
+                high=d.high,
+                qualifier=d.qualifier,
+                unit=d.unit,
+                text=text[d.start : d.end],
+                start=d.start,
+                end=d.end,
+                sentence=sentence,
+                attribution=source,
+                projection=d.projection or is_projection(sentence, start, end),
+            )
+        )
+    return figures
+
+
+def _carry_units(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -> None:
+    for i, d in enumerate(drafts):
+        if d.unit is not None or d.attribution is not None:
+            continue
+        nxt = drafts[i + 1] if i + 1 < len(drafts) else None
+        between = text[d.num_end : nxt.start] if nxt else ""
+        if nxt and nxt.unit and _OF_THE_NEXT.match(between):
+            d.unit = nxt.unit  # "38 of the 45 drones"
+            continue
+        if nxt and d.from_before and _TO_BETWEEN.match(between):
+            d.unit = nxt.unit  # "from 3,000 to 9,000 troops"
+            if d.unit:
+                continue
+        d.unit = _unit_from_clause(sentence, d.start - s_start, drafts[:i])
+        prev = drafts[i - 1] if i > 0 else None
+        if (
+            d.unit is None
+            and prev
+            and prev.from_before
+            and _TO_BETWEEN.match(text[prev.num_end : d.start])
+        ):
+            d.unit = prev.unit  # "from 3,000 troops to 9,000"
+
+
+def _unit_from_clause(sentence: str, start: int, earlier: list[_Draft]) -> str | None:
+    """Unit of a bare number from its clause: "the number of troops ... to some 10,000",
+    "put total casualties at 4,700", "the total ... 14,000", "Measles cases surged to 58,000"."""
+    c_start, _ = clause_span(sentence, start, start + 1)
+    before = sentence[c_start:start]
+    m = _PUT_AT.search(before)
+    if m:
+        head = m.group("head").lower()
+        return unit_lemma(head) if is_plural_noun(head) else None
+    for m in _NUMBER_OF.finditer(before):
+        for word in m.group(1).split():
+            if is_plural_noun(word.lower()):
+                return unit_lemma(word)
+    m = _NOUN_NUMBERS.search(before)
+    if m and m.group(1).lower() not in _NOUN_NUMBER_MODIFIERS:
+        return unit_lemma(m.group(1))
+    if _TOTAL.search(sentence, 0, start):
+        for d in reversed(earlier):
+            if d.unit:
+                return d.unit
+    if _SUBJECT_VERB_BEFORE.search(before):
+        return subject_head(before)
+    return None

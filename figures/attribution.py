@@ -1,0 +1,99 @@
+"""Attribution: the source a sentence credits for its figures ("..., the Pentagon said",
+"according to Ukraine's military intelligence", "Zelensky warned ...")."""
+
+from __future__ import annotations
+
+import re
+
+from figures.clauses import clause_span
+from figures.lexicon import ONES, SCALES, TENS, word_set
+
+_VERBS = (
+    r"said|says|say|told|tells|wrote|writes|reported|reports|report|warned|warns|added|adds"
+    r"|announced|announces|estimated|estimates|estimate|claimed|claims|claim|stated|states"
+    r"|confirmed|confirms|noted|notes|believes|believe|found|finds|show|shows|showed"
+    r"|suggest|suggests|suggested|indicated|indicates|revealed|reveals|tweeted|posted"
+    r"|predicted|predicts|forecast|forecasts|projected|projects|expects|expect|acknowledged"
+    r"|admitted|insisted|alleged|disclosed|ruled|calculated|recorded|put|puts|concluded"
+    r"|cautioned|explained|argued|testified|assessed|assesses|announced|informed"
+)
+# A reporting clause: a noun phrase (no commas) then a reporting verb, at the start of the
+# sentence or after a comma/colon/dash.
+_REPORTING = re.compile(
+    r"(?:^|[,:;—–]\s*)(?:and\s+|but\s+|while\s+)?(?P<np>[^\s,;:][^,;:]{0,90}?)\s+"
+    r"(?:(?:also|now|previously|earlier|later|separately|has|have|had)\s+)?"
+    rf"(?:{_VERBS})\b"
+)
+_ACCORDING = re.compile(
+    r"\b(?:according\s+to|citing|,\s+said|,\s+says)\s+(?P<np>[^,;]+?)(?=\s*(?:[,;]|\.?$))"
+)
+_AND_SAID = re.compile(r"\band\s+(?:said|told|added|warned)\b")
+_SUBJECT = re.compile(r"^(?P<np>[A-Z][^,;:]{0,60}?)\s+\w+(?:ed|s)\b")
+_REVISED = re.compile(
+    r"^(?P<np>[A-Z][^,;:]{0,60}?)\s+(?:raised|lowered|cut|revised|upgraded|downgraded|trimmed)"
+    r"\s+(?:its|their)\s+(?:forecasts?|estimates?|projections?|outlook)\b"
+)
+_NOT_IN_SOURCE = (
+    word_set(
+        "is are was were be been being will would could can may might should it he she they we "
+        "i you there this which who that what where when if as by"
+    )
+    | frozenset(ONES)
+    | frozenset(TENS)
+    | frozenset(SCALES)
+)
+_NOT_FIRST = word_set("it he she they we i you there this which who that what where when if")
+_DIGIT = re.compile(r"\d")
+_MAX_WORDS = 9
+
+
+def attribution(sentence: str, start: int, end: int) -> str | None:
+    """The source credited for the figure at [start, end) of `sentence`: looked for in the
+    figure's clause first, then in the whole sentence."""
+    c_start, c_end = clause_span(sentence, start, end)
+    found = sentence_source(sentence[c_start:c_end])
+    if found is None and (c_start, c_end) != (0, len(sentence)):
+        found = sentence_source(sentence)
+    return found
+
+
+def sentence_source(text: str) -> str | None:
+    """The source a sentence or clause credits, or None."""
+    m = _ACCORDING.search(text)
+    if m and _is_source(m.group("np")):
+        return _clean(m.group("np"))
+    initial = None
+    for m in _REPORTING.finditer(text):
+        np = m.group("np")
+        if not _is_source(np):
+            continue
+        if m.start() > 0:
+            return _clean(np)  # ", the Pentagon said" outranks a sentence-initial subject
+        initial = initial or _clean(np)
+    if initial:
+        return initial
+    for pattern in (_REVISED, _SUBJECT):
+        if pattern is _SUBJECT and not _AND_SAID.search(text):
+            continue
+        m = pattern.match(text)
+        if m and _is_source(m.group("np")):
+            return _clean(m.group("np"))
+    return None
+
+
+def _is_source(np: str) -> bool:
+    words = np.split()
+    if not words or len(words) > _MAX_WORDS or _DIGIT.search(np):
+        return False
+    lows = [w.lower().strip("()\"'“”") for w in words]
+    if lows[0] in _NOT_FIRST or lows[-1].endswith("ing"):
+        return False
+    return not any(w in _NOT_IN_SOURCE for w in lows)
+
+
+def _clean(np: str) -> str:
+    np = np.strip().rstrip(".")
+    for lead in ("and ", "but ", "while "):
+        if np.lower().startswith(lead):
+            np = np[len(lead) :]
+    return np

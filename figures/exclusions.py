@@ -1,0 +1,161 @@
+"""Exclusions: numbers that are not figures (dates, times, ages, identifiers, page furniture).
+
+Each rule reads only the characters around the number; `rejection` names the first that applies."""
+
+from __future__ import annotations
+
+import re
+
+from figures.lexicon import MONTH_NAMES, word_set
+from figures.numerals import Numeral
+
+_MONTH = "|".join(sorted(MONTH_NAMES, key=len, reverse=True))
+_NUMBER_WORD = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
+
+# (reason, pattern over the characters glued to the numeral's left)
+_TOUCHING_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("identifier", re.compile(r"(?:[A-Za-z]-?|[#№])$")),  # Su-27, G7, MH17, #3
+    ("date or time", re.compile(r"\d[:/.]$")),  # 14:05, 9/11, 21.10.2024
+    ("phone or ticker", re.compile(r"\d\s$")),  # 020 7946 0958, "S&P 500 5,120.3"
+    ("signed ticker value", re.compile(r"(?:^|\s)[+\-−]$")),  # +0.4%
+)
+# (reason, pattern over the text before the figure, i.e. before its qualifier if any)
+_BEFORE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("date", re.compile(rf"\b(?:{_MONTH})\.?\s+$")),  # June 19, Jan. 9, October 2022
+    ("date", re.compile(rf"\b(?:{_MONTH})\.?\s+\d{{1,2}}\s*(?:to|-|–|and)\s*$")),  # June 13 to 15
+    ("age", re.compile(r"\b(?:aged|age|ages)\s+(?:between\s+)?$", re.I)),
+    (
+        "page furniture",
+        re.compile(
+            r"\b(?:page|photo|image|slide|picture|part|episode|step|item)"
+            r"\s+\d+\s+of\s+$",
+            re.I,
+        ),
+    ),  # fmt: skip
+    (
+        "identifier",
+        re.compile(
+            r"\b(?:articles?|resolutions?|section|chapter|title|paragraph|clause|route|highway"
+            r"|interstate|flight|room|gate|terminal|platform|pages?|photos?|image|slide|fig\.|table"
+            r"|category|phase|episode|volume|vol\.|no\.|nos\.|number|windows|iphone|boeing|airbus"
+            r"|apollo|top|share|call|tel\.?|phone|protocol|annex|item|exhibit|psalm|verse|code)\s+$",
+            re.I,
+        ),
+    ),  # fmt: skip
+    ("identifier", re.compile(r"\b[A-Z][A-Z&]+\s$")),  # DOW 38,120, FTSE 100, S&P 500
+    ("proportion", re.compile(rf"\b{_NUMBER_WORD}\s+in\s+$", re.I)),  # one in five
+)
+_AFTER_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("date or time", re.compile(r"^[:/]\d|^\.\d")),
+    (
+        "time",
+        re.compile(
+            r"^\s?(?:a\.m\.|p\.m\.|am\b|pm\b|GMT\b|UTC\b|BST\b|CET\b|CEST\b|EST\b"
+            r"|EDT\b|ET\b|PST\b|PT\b|o'clock)"
+        ),
+    ),  # fmt: skip
+    ("age", re.compile(r"^[-\s](?:year|month|week|day)s?[-\s]olds?\b", re.I)),
+    ("date", re.compile(rf"^\s+(?:{_MONTH})\b")),
+    (
+        "address",
+        re.compile(
+            r"^\s+(?:[A-Z][a-z]+\s+){1,3}(?:Street|St|Road|Rd|Avenue|Ave"
+            r"|Boulevard|Blvd|Lane|Drive|Way|Place|Square|Court)\b"
+        ),
+    ),  # fmt: skip
+    ("multiplier", re.compile(r"^(?:\s+times\b|-?\s?fold\b)", re.I)),
+    ("proportion", re.compile(rf"^\s+in\s+{_NUMBER_WORD}\b", re.I)),
+    (
+        "time reference",
+        re.compile(
+            r"^\s+(?:years?|months?|weeks?|days?|hours?|minutes?|decades?)"
+            r"\s+(?:ago|earlier|later|before|after|prior)\b",
+            re.I,
+        ),
+    ),  # fmt: skip
+    ("page furniture", re.compile(r"^\s+min(?:ute)?s?\s+read\b", re.I)),
+)
+# Hyphenated words after a number that keep it a figure: units, "-strong", "-magnitude", scales.
+HYPHEN_UNITS = word_set(
+    "strong magnitude km kilometre kilometres kilometer kilometers metre metres meter meters mile "
+    "miles foot feet inch percent tonne tonnes ton tons acre acres hectare hectares mm cm kg "
+    "million billion thousand trillion dollar plus"
+)
+_HYPHEN_WORD = re.compile(r"-([A-Za-z]+)")
+_APPOSITION_BEFORE = re.compile(r"[A-Za-z]\s*,\s*$|[A-Za-z]\s*\($")  # "The striker, 24," / "(24)"
+_APPOSITION_AFTER = re.compile(r"^\s*[,)]")
+_DEFINITE_BEFORE = re.compile(
+    r"\b(?:the|these|those|both|all|its|their|his|her|our|my|your|whose)\s+$", re.I
+)
+_ONE_NOT_COUNT_AFTER = re.compile(
+    r"^\s+(?:of|another|or|day|time|point|way|side|hand|thing|reason|by)\b", re.I
+)
+_ONE_NOT_COUNT_BEFORE = re.compile(r"\b(?:no|any|every|each|at)\s+$", re.I)
+_CAPITALISED_BEFORE = re.compile(r"\b([A-Z][A-Za-z.-]*)\s$")
+_CURRENCY_CODES = frozenset({"USD", "EUR", "GBP", "JPY", "CNY", "CHF", "RUB", "UAH", "INR"})
+_FURNITURE_SENTENCE = re.compile(
+    r"(?:read more|related|watch|listen|advertisement|sign up|subscribe|updated|published"
+    r"|last updated|copyright|©|follow us|share|photo|image|video|getty|source|more|see also)\b",
+    re.IGNORECASE,
+)
+_LOWERCASE = re.compile(r"[a-z]")
+
+
+def is_furniture_sentence(sentence: str) -> bool:
+    """Page furniture ("Updated 14:05 GMT", "Read more: ...") or a ticker line (no lower case)."""
+    return bool(_FURNITURE_SENTENCE.match(sentence)) or not _LOWERCASE.search(sentence)
+
+
+def rejection(text: str, num: Numeral, floor: int, lead: int, end: int) -> str | None:
+    """Why the numeral is not a figure, or None. `floor` is where the sentence starts, `lead`
+    where the figure's qualifier (or the numeral) starts, `end` where the numeral (or range)
+    ends."""
+    if num.rejected:
+        return num.rejected
+    before = text[max(floor, num.start - 40) : num.start]
+    lead_before = text[max(floor, lead - 60) : lead]
+    after = text[end : end + 40]
+    for reason, pattern in _TOUCHING_RULES:
+        if pattern.search(before):
+            return reason
+    for reason, pattern in _BEFORE_RULES:
+        if pattern.search(lead_before):
+            return reason
+    for reason, pattern in _AFTER_RULES:
+        if pattern.search(after):
+            return reason
+    hyphen = _HYPHEN_WORD.match(after)
+    if hyphen and hyphen.group(1).lower() not in HYPHEN_UNITS:
+        return "modifier"  # 26-year-old, a 30-day truce, a 12-member panel, two-thirds
+    if _is_identifier_name(text, floor, lead):
+        return "identifier"
+    if (
+        num.kind == "digits"
+        and num.value <= 120
+        and lead == num.start
+        and _is_apposition(before, after)
+    ):
+        return "age"
+    if num.kind == "words":
+        if num.value <= 10 and _DEFINITE_BEFORE.search(lead_before):
+            return "reference"  # "the two leaders"
+        if num.value == 1 and (
+            _ONE_NOT_COUNT_AFTER.search(after) or _ONE_NOT_COUNT_BEFORE.search(lead_before)
+        ):
+            return "not a count"
+    if num.kind == "vague" and lead_before.lower().endswith(("the ", "in ")):
+        return "not a count"  # "in the thousands"
+    return None
+
+
+def _is_identifier_name(text: str, floor: int, lead: int) -> bool:
+    """A capitalised name right before the number, not at the sentence start: "Boeing 737",
+    "Resolution 2270", "Paris 2024", "Category 3"."""
+    m = _CAPITALISED_BEFORE.search(text, max(floor, lead - 30), lead)
+    if not m or m.group(1) in _CURRENCY_CODES or m.group(1).rstrip(".") in MONTH_NAMES:
+        return False
+    return bool(text[floor : m.start()].strip())
+
+
+def _is_apposition(before: str, after: str) -> bool:
+    return bool(_APPOSITION_BEFORE.search(before) and _APPOSITION_AFTER.search(after))

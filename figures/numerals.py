@@ -1,0 +1,203 @@
+"""Numerals: find number expressions in text and read their value.
+
+Handles digits ("3,000", "2.4", "10,0000" as a typo of 10,000), attached and spelled scales
+("2bn", "12k", "1.5 million"), currency symbols, number words ("twelve thousand", "a dozen",
+"half a million") and vague amounts ("hundreds of", "tens of thousands")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from figures.lemmas import UNIT_ALIASES
+from figures.lexicon import ONES, SCALES, TENS
+
+_ONES_RE = "|".join(sorted(ONES, key=len, reverse=True))
+_TENS_RE = "|".join(TENS)
+_WORD_TOKEN = (
+    rf"(?:(?:{_TENS_RE})(?:[\s-](?:{_ONES_RE}))?|{_ONES_RE}|hundred|thousand|million|billion"
+    r"|trillion|dozen)\b"
+)
+_VAGUE_BASE = {"tens": 10, "dozens": 12, "scores": 20, "hundreds": 100, "thousands": 1000,
+               "millions": 1e6, "billions": 1e9}  # fmt: skip
+
+# One alternative per kind of number; the vague kind comes first so "hundreds" is not "hundred".
+CANDIDATE = re.compile(
+    r"(?P<digits>\d+(?:,\d+)*(?:\.\d+)?)"
+    r"|\b(?P<vague>(?:several|a\s+few)\s+(?:dozen|hundred|thousand|million|billion)\b"
+    r"|(?:tens|dozens|scores|hundreds|thousands|millions|billions)"
+    r"(?:\s+of\s+(?:thousands|millions|billions))?\b)"
+    rf"|\b(?P<words>(?:(?:half\s+a|an?)\s+(?=(?:hundred|thousand|million|billion|dozen)\b))?"
+    rf"{_WORD_TOKEN}(?:(?:[\s-]+|(?<=hundred)\s+and\s+){_WORD_TOKEN})*)",
+    re.IGNORECASE,
+)
+
+_CURRENCY_BEFORE = re.compile(
+    r"(?:US\$|A\$|C\$|HK\$|[$€£¥₹₽]|\b(?:USD|EUR|GBP|JPY|CNY|CHF|RUB|UAH|INR)\s?)$"
+)
+# What may be glued to digits: a scale, a unit, an ordinal, a time or a decade ending.
+_SUFFIX = re.compile(
+    r"(?P<scale>bn|mn|tn|bln|mln|[kKmMbB])(?![A-Za-z0-9])"
+    r"|(?P<unit>%|km²|km2|km|cm|mm|kg|mph|kph|MW|GW|kW|ha|°C|°F|C|F|t)(?![A-Za-z0-9])"
+    r"|(?P<ordinal>st|nd|rd|th)\b"
+    r"|(?P<time>am|pm|a\.m\.|p\.m\.|h|hrs)(?![A-Za-z])"
+    r"|(?P<decade>s|'s)\b"
+)
+_SCALE_AFTER = re.compile(r"\s*(?:-\s*)?(thousand|million|billion|trillion|bn|mn|tn)\b", re.I)
+_SCALE_SUFFIX = {"k": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "b": 1e9, "bn": 1e9, "bln": 1e9,
+                 "tn": 1e12, "thousand": 1e3, "million": 1e6, "billion": 1e9,
+                 "trillion": 1e12}  # fmt: skip
+_PLUS_AFTER = re.compile(r"\+|-plus\b")
+
+
+@dataclass(slots=True)
+class Numeral:
+    """A number expression: `start`/`end` cover currency symbol, digits or words, and scale."""
+
+    value: float
+    start: int
+    end: int
+    kind: str  # "digits", "words" or "vague"
+    currency: str | None = None  # unit lemma of a currency symbol or code before the number
+    unit: str | None = None  # a unit glued to the digits ("%", "km", "C")
+    low: float | None = None  # the span of a vague amount
+    high: float | None = None
+    scale: float = 1.0
+    plain_integer: bool = False  # digits only: no comma, decimal, scale, unit or currency
+    plus: bool = False  # "12,000-plus", "500+"
+    rejected: str | None = None  # why this is not a figure (ordinal, time, identifier, ...)
+
+
+def read_numeral(text: str, m: re.Match[str]) -> Numeral | None:
+    """The numeral that candidate match `m` starts; None when the digits are malformed."""
+    if m.group("digits") is not None:
+        return _read_digits(text, m)
+    if m.group("vague") is not None:
+        return _read_vague(m)
+    return _read_words(text, m)
+
+
+def numeral_at(text: str, pos: int, endpos: int) -> Numeral | None:
+    """The numeral starting exactly at `pos` (after an optional currency symbol), else None."""
+    cur = re.match(r"(?:US\$|A\$|C\$|HK\$|[$€£¥₹₽])", text[pos : pos + 3])
+    start = pos + (cur.end() if cur else 0)
+    m = CANDIDATE.match(text, start, endpos)
+    return read_numeral(text, m) if m else None
+
+
+def _read_digits(text: str, m: re.Match[str]) -> Numeral | None:
+    raw = m.group("digits")
+    value = _digits_value(raw, text, m.end())
+    if value is None:
+        return None
+    num = Numeral(value=value, start=m.start(), end=m.end(), kind="digits")
+    cur = _CURRENCY_BEFORE.search(text, max(0, m.start() - 4), m.start())
+    if cur:
+        num.currency = UNIT_ALIASES.get(cur.group().strip().lower())
+        num.start = cur.start()
+    suffix = _SUFFIX.match(text, m.end())
+    if suffix:
+        kind = suffix.lastgroup
+        if kind == "scale":
+            num.scale = _SCALE_SUFFIX[suffix.group().lower()]
+        elif kind == "unit":
+            num.unit = UNIT_ALIASES.get(suffix.group().lower(), suffix.group().lower())
+        else:
+            num.rejected = kind
+        num.end = suffix.end()
+    elif m.end() < len(text) and (text[m.end()].isalpha() or text[m.end()] == "_"):
+        num.rejected = "identifier"  # "5G", "4x4", "737Max"
+    else:
+        scale = _SCALE_AFTER.match(text, m.end())
+        if scale:
+            num.scale = _SCALE_SUFFIX[scale.group(1).lower()]
+            num.end = scale.end()
+    plus = _PLUS_AFTER.match(text, num.end)
+    if plus:
+        num.plus = True
+        num.end = plus.end()
+    num.value *= num.scale
+    num.plain_integer = (
+        raw.isdigit() and num.scale == 1.0 and num.unit is None and num.currency is None
+    )
+    if len(raw) > 1 and raw[0] == "0" and raw[1] != ".":
+        num.rejected = "leading zero"  # phone numbers, codes
+    return num
+
+
+def _digits_value(raw: str, text: str, end: int) -> float | None:
+    """Value of "3,000", "2.4", "10,0000" (a typo: 10,000, never 100,000) or "3,5 million"."""
+    if "," not in raw:
+        return float(raw)
+    whole, _, decimals = raw.partition(".")
+    groups = whole.split(",")
+    if len(groups[0]) > 3:
+        return None
+    fixed: list[str] = []
+    for g in groups[1:]:
+        if len(g) == 3:
+            fixed.append(g)
+        elif len(g) == 4 and g.endswith("0"):
+            fixed.append(g[:3])  # a doubled zero: the writer meant a thousands group
+        elif (
+            len(g) in (1, 2) and len(groups) == 2 and not decimals and _SCALE_AFTER.match(text, end)
+        ):
+            return float(f"{groups[0]}.{g}")  # decimal comma: "3,5 million"
+        else:
+            return None
+    return float("".join([groups[0], *fixed]) + (f".{decimals}" if decimals else ""))
+
+
+def _read_words(text: str, m: re.Match[str]) -> Numeral | None:
+    tokens = re.split(r"[\s-]+", m.group("words").lower())
+    value = _words_value(tokens)
+    if value is None:
+        return None
+    num = Numeral(value=value, start=m.start(), end=m.end(), kind="words")
+    scale = _SCALE_AFTER.match(text, m.end())
+    if scale and tokens[-1] not in SCALES:  # "twelve million" is already one match
+        num.value *= _SCALE_SUFFIX[scale.group(1).lower()]
+        num.end = scale.end()
+    return num
+
+
+def _words_value(tokens: list[str]) -> float | None:
+    total = 0.0
+    current = 0.0
+    half = False
+    for tok in tokens:
+        if tok in ("a", "an", "and"):
+            continue
+        if tok == "half":
+            half = True
+        elif tok in ONES:
+            current += ONES[tok]
+        elif tok in TENS:
+            current += TENS[tok]
+        elif tok == "dozen":
+            current = (current or 1) * 12
+        elif tok == "hundred":
+            current = (current or 1) * 100
+        elif tok in SCALES:
+            total += (current or 1) * SCALES[tok]
+            current = 0.0
+        else:
+            return None
+    value = total + current
+    return value / 2 if half else value
+
+
+def _read_vague(m: re.Match[str]) -> Numeral:
+    words = m.group("vague").lower().split()
+    if words[0] in ("several", "a"):
+        base = 12 if words[-1] == "dozen" else SCALES[words[-1]]
+        lo, hi = (3, 9) if words[0] == "several" else (2, 5)
+    else:
+        base = _VAGUE_BASE[words[0]]
+        if len(words) == 3:  # "tens of thousands"
+            base *= _VAGUE_BASE[words[2]]
+        lo, hi = 2, 9
+    low, high = lo * base, hi * base
+    return Numeral(
+        value=(low + high) / 2, start=m.start(), end=m.end(), kind="vague", low=low, high=high
+    )

@@ -1,0 +1,39 @@
+"""Projection: whether a figure is a forecast or plan ("expected to reach 10,000 by December")
+rather than a count of what is."""
+
+from __future__ import annotations
+
+import re
+
+from figures.clauses import clause_span
+
+# Cues in the clause before the figure. Case matters: "may" is a modal, "May" a month.
+_BEFORE = re.compile(
+    r"\b(?:will|would|could|may|might|shall|expects?|(?<!than )expected|expecting|plans?\s+to"
+    r"|planned|planning|aims?\s+to|aiming|targets?|targeted|projected|projects?|projections?"
+    r"|(?<!than )forecasts?|predicted|predicts?|set\s+to|likely|going\s+to|intends?\s+to"
+    r"|proposed|(?:is|are)\s+to\s+be|next\s+year|next\s+month)\b"
+)
+# Cues after the figure, in its own clause ("12,000 troops could be", "fans are expected").
+_AFTER = re.compile(
+    r"\b(?:will|would|could|may|might|(?:is|are|was|were)\s+(?:expected|set|due|likely|projected"
+    r"|forecast|planned)|(?:had|have|has)\s+(?:forecast|expected|predicted|projected)"
+    r"|by\s+(?:the\s+end\s+of|next|January|February|March|April|May|June|July|August|September"
+    r"|October|November|December|20[2-9]\d))\b"
+)
+_AFTER_STOP = re.compile(r"[,;.]")
+_CONJUNCTION_BEFORE = re.compile(r"\b(?:and|but|or)\s+$")
+
+
+def is_projection(sentence: str, start: int, end: int) -> bool:
+    """Whether the figure at [start, end) of `sentence` is forecast, planned or conditional."""
+    c_start, c_end = clause_span(sentence, start, end)
+    if _BEFORE.search(sentence, c_start, start):
+        return True
+    stop = _AFTER_STOP.search(sentence, end, c_end)
+    after_end = stop.start() if stop else c_end
+    for m in _AFTER.finditer(sentence, end, after_end):
+        # "... homes without power and could dump ...": a new predicate, not this figure's
+        if not _CONJUNCTION_BEFORE.search(sentence, max(end, m.start() - 5), m.start()):
+            return True
+    return False
