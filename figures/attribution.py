@@ -15,14 +15,19 @@ _VERBS = (
     r"|suggest|suggests|suggested|indicated|indicates|revealed|reveals|tweeted|posted"
     r"|predicted|predicts|forecast|forecasts|projected|projects|expects|expect|acknowledged"
     r"|admitted|insisted|alleged|disclosed|ruled|calculated|recorded|put|puts|concluded"
-    r"|cautioned|explained|argued|testified|assessed|assesses|announced|informed"
+    r"|cautioned|explained|argued|testified|assessed|assesses|informed|promised|pledged|vowed"
 )
+# Verbs that credit a source only in a trailing clause (", he added"); opening a sentence they
+# are actions ("US employers added 254,000 jobs").
+_TRAILING_ONLY = word_set("added adds posted recorded")
+_DETERMINERS = "the|a|an|its|their|his|her|our"
 # A reporting clause: a noun phrase (no commas) then a reporting verb, at the start of the
 # sentence or after a comma/colon/dash.
 _REPORTING = re.compile(
-    r"(?:^|[,:;—–]\s*)(?:and\s+|but\s+|while\s+)?(?P<np>[^\s,;:][^,;:]{0,90}?)\s+"
+    r"(?:^|[,:;—–]\s*)(?:and\s+|but\s+|while\s+)?"
+    rf"(?P<np>(?:(?:{_DETERMINERS})\s+)?(?!(?:{_DETERMINERS})\s)[^\s,;:][^,;:]{{0,90}}?)\s+"
     r"(?:(?:also|now|previously|earlier|later|separately|has|have|had)\s+)?"
-    rf"(?:{_VERBS})\b"
+    rf"(?P<verb>{_VERBS})\b"
 )
 _ACCORDING = re.compile(
     r"\b(?:according\s+to|citing|,\s+said|,\s+says)\s+(?P<np>[^,;]+?)(?=\s*(?:[,;]|\.?$))"
@@ -36,7 +41,7 @@ _REVISED = re.compile(
 _NOT_IN_SOURCE = (
     word_set(
         "is are was were be been being will would could can may might should it he she they we "
-        "i you there this which who that what where when if as by"
+        "i you there this which who that what where when if as"
     )
     | frozenset(ONES)
     | frozenset(TENS)
@@ -62,16 +67,17 @@ def sentence_source(text: str) -> str | None:
     m = _ACCORDING.search(text)
     if m and _is_source(m.group("np")):
         return _clean(m.group("np"))
-    initial = None
+    initial = trailing = None
     for m in _REPORTING.finditer(text):
         np = m.group("np")
         if not _is_source(np):
             continue
         if m.start() > 0:
-            return _clean(np)  # ", the Pentagon said" outranks a sentence-initial subject
-        initial = initial or _clean(np)
-    if initial:
-        return initial
+            trailing = _clean(np)  # the last ", X said" governs the sentence
+        elif m.group("verb") not in _TRAILING_ONLY:
+            initial = _clean(np)
+    if trailing or initial:
+        return trailing or initial
     for pattern in (_REVISED, _SUBJECT):
         if pattern is _SUBJECT and not _AND_SAID.search(text):
             continue
@@ -85,7 +91,8 @@ def _is_source(np: str) -> bool:
     words = np.split()
     if not words or len(words) > _MAX_WORDS or _DIGIT.search(np):
         return False
-    lows = [w.lower().strip("()\"'“”") for w in words]
+    # acronyms keep their case: "the WHO" is a source, "who" is not
+    lows = [w if w.isupper() else w.lower().strip("()\"'“”") for w in words]
     if lows[0] in _NOT_FIRST or lows[-1].endswith("ing"):
         return False
     return not any(w in _NOT_IN_SOURCE for w in lows)

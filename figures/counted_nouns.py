@@ -16,7 +16,7 @@ from figures.lexicon import (
     word_set,
 )
 
-_NEXT_WORD = re.compile(r"\s+([A-Za-z][A-Za-z'’-]*)")
+_NEXT_WORD = re.compile(r"\s+([A-Za-z][\w'’-]*)")  # "KN-23" is a modifier too
 _MULTIWORD_UNIT = re.compile(
     r"\s*(per\s+cent|percentage\s+points?|basis\s+points?|square\s+(?:kilomet(?:re|er)s?|miles?)"
     r"|sq\s+km|metric\s+tons?|km/h|°[CF])\b",
@@ -33,6 +33,8 @@ def is_plural_noun(word: str) -> bool:
     """Whether a lower-case word looks like a plural noun ("troops", "people", "casualties")."""
     if word in IRREGULAR_PLURALS:
         return True
+    if word.endswith("men") and len(word) > 4:
+        return unit_lemma(word) != word  # servicemen, gunmen (not specimen)
     return (
         len(word) > 3
         and word.endswith("s")

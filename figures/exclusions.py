@@ -10,7 +10,13 @@ from figures.lexicon import MONTH_NAMES, word_set
 from figures.numerals import Numeral
 
 _MONTH = "|".join(sorted(MONTH_NAMES, key=len, reverse=True))
+_SMALL_WORDS = "one two three four five six seven eight nine ten"
+_SMALL = {w: i for i, w in enumerate(_SMALL_WORDS.split(), start=1)}
 _NUMBER_WORD = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
+# "one in five adults", "3 in 10 voters": a proportion, not a count (N below a round M)
+_PROPORTION_AFTER = re.compile(rf"^\s+in\s+({_NUMBER_WORD})\b(?![.,]\d)", re.I)
+_PROPORTION_BEFORE = re.compile(rf"\b({_NUMBER_WORD})\s+in\s+$", re.I)
+_PROPORTION_DENOMINATORS = frozenset({2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 50, 100, 1000})
 
 # (reason, pattern over the characters glued to the numeral's left)
 _TOUCHING_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -43,7 +49,6 @@ _BEFORE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),  # fmt: skip
     ("identifier", re.compile(r"\b[A-Z][A-Z&]+\s$")),  # DOW 38,120, FTSE 100, S&P 500
-    ("proportion", re.compile(rf"\b{_NUMBER_WORD}\s+in\s+$", re.I)),  # one in five
 )
 _AFTER_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("date or time", re.compile(r"^[:/]\d|^\.\d")),
@@ -64,7 +69,6 @@ _AFTER_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),  # fmt: skip
     ("multiplier", re.compile(r"^(?:\s+times\b|-?\s?fold\b)", re.I)),
-    ("proportion", re.compile(rf"^\s+in\s+{_NUMBER_WORD}\b", re.I)),
     (
         "time reference",
         re.compile(
@@ -94,8 +98,9 @@ _ONE_NOT_COUNT_BEFORE = re.compile(r"\b(?:no|any|every|each|at)\s+$", re.I)
 _CAPITALISED_BEFORE = re.compile(r"\b([A-Z][A-Za-z.-]*)\s$")
 _CURRENCY_CODES = frozenset({"USD", "EUR", "GBP", "JPY", "CNY", "CHF", "RUB", "UAH", "INR"})
 _FURNITURE_SENTENCE = re.compile(
-    r"(?:read more|related|watch|listen|advertisement|sign up|subscribe|updated|published"
-    r"|last updated|copyright|©|follow us|share|photo|image|video|getty|source|more|see also)\b",
+    r"(?:read more|related|watch|listen|more|see also|source|video|photo|image)\s*:"
+    r"|(?:updated|published|last updated|copyright|©|follow us|share|advertisement|sign up"
+    r"|subscribe|getty)\b",
     re.IGNORECASE,
 )
 _LOWERCASE = re.compile(r"[a-z]")
@@ -127,7 +132,9 @@ def rejection(text: str, num: Numeral, floor: int, lead: int, end: int) -> str |
     hyphen = _HYPHEN_WORD.match(after)
     if hyphen and hyphen.group(1).lower() not in HYPHEN_UNITS:
         return "modifier"  # 26-year-old, a 30-day truce, a 12-member panel, two-thirds
-    if _is_identifier_name(text, floor, lead):
+    if _is_proportion(num.value, lead_before, after):
+        return "proportion"
+    if lead == num.start and _is_identifier_name(text, floor, lead):
         return "identifier"
     if (
         num.kind == "digits"
@@ -155,6 +162,20 @@ def _is_identifier_name(text: str, floor: int, lead: int) -> bool:
     if not m or m.group(1) in _CURRENCY_CODES or m.group(1).rstrip(".") in MONTH_NAMES:
         return False
     return bool(text[floor : m.start()].strip())
+
+
+def _small_number(word: str) -> float:
+    return float(word) if word.isdigit() else float(_SMALL.get(word.lower(), 0))
+
+
+def _is_proportion(value: float, before: str, after: str) -> bool:
+    m = _PROPORTION_AFTER.search(after)
+    if m:
+        denominator = _small_number(m.group(1))
+        if denominator in _PROPORTION_DENOMINATORS and value < denominator:
+            return True
+    m = _PROPORTION_BEFORE.search(before)
+    return bool(m) and value in _PROPORTION_DENOMINATORS and _small_number(m.group(1)) < value
 
 
 def _is_apposition(before: str, after: str) -> bool:

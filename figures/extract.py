@@ -38,7 +38,7 @@ _CHANGE_BEFORE = re.compile(
     re.I,
 )
 _MAGNITUDE_BEFORE = re.compile(r"\bmagnitude[-\s]$", re.I)
-_OF_DETERMINER = re.compile(r"\s+of\s+(?:the|its|their|his|her|our|these|those)\s+(?=[A-Za-z])")
+_OF_DETERMINER = re.compile(r"\s+of\s+(?:the|its|their|his|her|our|these|those)(?=\s+[A-Za-z])")
 _OF = re.compile(r"\s+of(?=\s)")
 _RELATIVE_SOURCE = re.compile(
     r"\s+(?P<np>(?:[A-Za-z'’-]+\s+){0,3}?(?P<head>[A-Za-z'’-]+))\s+(?:had|have|has)\s+"
@@ -48,7 +48,7 @@ _OF_THE_NEXT = re.compile(
     r"^\s+of\s+(?:the|its|their|his|her|our|these|those)?\s*(?:last\s+|first\s+|total\s+)?$"
 )
 _TO_BETWEEN = re.compile(r"^\s+to\s+$")
-_NUMBER_OF = re.compile(r"\bnumbers?\s+of\s+((?:[A-Za-z'’-]+\s+){0,2}?[A-Za-z'’-]+)\b", re.I)
+_NUMBER_OF = re.compile(r"\bnumbers?\s+of\s+((?:[A-Za-z'’-]+\s+){0,2}[A-Za-z'’-]+)\b", re.I)
 _NOUN_NUMBERS = re.compile(r"\b([a-z]+)\s+numbers\b", re.I)
 _PUT_AT = re.compile(
     r"\b(?:put|puts|putting|placed|places|estimated|estimates)\s+(?:the\s+|its\s+|their\s+)?"
@@ -81,6 +81,7 @@ class _Draft:
     qualifier: str
     unit: str | None
     start: int  # of the qualifier, or the numeral
+    num_start: int  # of the numeral
     num_end: int  # end of the numeral or range
     end: int  # end of the whole span (counted noun included)
     kind: str
@@ -148,11 +149,18 @@ def _draft(
     elif num.plus and qualifier == "exact":
         qualifier = "more_than"
     value = (low + high) / 2 if low is not None and high is not None else num.value
-    draft = _Draft(value, low, high, qualifier, None, lead, num_end, num_end, num.kind)
+    draft = _Draft(value, low, high, qualifier, None, lead, num.start, num_end, num_end, num.kind)
     draft.from_before = bool(_FROM_BEFORE.search(text, max(s_start, lead - 10), lead))
     _attach_unit(text, num, draft, s_start, s_end)
     if draft.unit in FURNITURE_UNITS:
         return None, pos
+    if (
+        num.scale_text in ("m", "M")
+        and not num.currency
+        and draft.unit is None
+        and num.value % 1e6 == 0
+    ):
+        return None, pos  # "Bolt's 100m record": metres or millions, no way to tell
     if _is_year(text, num, draft, s_start):
         return None, pos
     return draft, max(pos, draft.end)
@@ -310,7 +318,7 @@ def _carry_units(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -
             d.unit = nxt.unit  # "from 3,000 to 9,000 troops"
             if d.unit:
                 continue
-        d.unit = _unit_from_clause(sentence, d.start - s_start, drafts[:i])
+        d.unit = _unit_from_clause(sentence, d.start - s_start, d.num_start - s_start, drafts[:i])
         prev = drafts[i - 1] if i > 0 else None
         if (
             d.unit is None
@@ -321,7 +329,9 @@ def _carry_units(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -
             d.unit = prev.unit  # "from 3,000 troops to 9,000"
 
 
-def _unit_from_clause(sentence: str, start: int, earlier: list[_Draft]) -> str | None:
+def _unit_from_clause(
+    sentence: str, start: int, num_start: int, earlier: list[_Draft]
+) -> str | None:
     """Unit of a bare number from its clause: "the number of troops ... to some 10,000",
     "put total casualties at 4,700", "the total ... 14,000", "Measles cases surged to 58,000"."""
     c_start, _ = clause_span(sentence, start, start + 1)
@@ -341,6 +351,7 @@ def _unit_from_clause(sentence: str, start: int, earlier: list[_Draft]) -> str |
         for d in reversed(earlier):
             if d.unit:
                 return d.unit
-    if _SUBJECT_VERB_BEFORE.search(before):
-        return subject_head(before)
+    # the verb may be read as a qualifier ("passed 6 million"): look up to the numeral itself
+    if _SUBJECT_VERB_BEFORE.search(sentence, c_start, num_start):
+        return subject_head(sentence[c_start:num_start])
     return None

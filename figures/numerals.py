@@ -27,6 +27,7 @@ CANDIDATE = re.compile(
     r"|\b(?P<vague>(?:several|a\s+few)\s+(?:dozen|hundred|thousand|million|billion)\b"
     r"|(?:tens|dozens|scores|hundreds|thousands|millions|billions)"
     r"(?:\s+of\s+(?:thousands|millions|billions))?\b)"
+    r"|\b(?P<half>half\s+an?)(?=\s+(?:percentage\s+point|point|per\s+cent|percent)\b)"
     rf"|\b(?P<words>(?:(?:half\s+a|an?)\s+(?=(?:hundred|thousand|million|billion|dozen)\b))?"
     rf"{_WORD_TOKEN}(?:(?:[\s-]+|(?<=hundred)\s+and\s+){_WORD_TOKEN})*)",
     re.IGNORECASE,
@@ -63,6 +64,7 @@ class Numeral:
     low: float | None = None  # the span of a vague amount
     high: float | None = None
     scale: float = 1.0
+    scale_text: str = ""  # how the scale was written ("m", "bn", "million")
     plain_integer: bool = False  # digits only: no comma, decimal, scale, unit or currency
     plus: bool = False  # "12,000-plus", "500+"
     rejected: str | None = None  # why this is not a figure (ordinal, time, identifier, ...)
@@ -74,6 +76,8 @@ def read_numeral(text: str, m: re.Match[str]) -> Numeral | None:
         return _read_digits(text, m)
     if m.group("vague") is not None:
         return _read_vague(m)
+    if m.group("half") is not None:
+        return Numeral(value=0.5, start=m.start(), end=m.end(), kind="words")
     return _read_words(text, m)
 
 
@@ -100,6 +104,7 @@ def _read_digits(text: str, m: re.Match[str]) -> Numeral | None:
         kind = suffix.lastgroup
         if kind == "scale":
             num.scale = _SCALE_SUFFIX[suffix.group().lower()]
+            num.scale_text = suffix.group()
         elif kind == "unit":
             num.unit = UNIT_ALIASES.get(suffix.group().lower(), suffix.group().lower())
         else:
@@ -111,6 +116,7 @@ def _read_digits(text: str, m: re.Match[str]) -> Numeral | None:
         scale = _SCALE_AFTER.match(text, m.end())
         if scale:
             num.scale = _SCALE_SUFFIX[scale.group(1).lower()]
+            num.scale_text = scale.group(1)
             num.end = scale.end()
     plus = _PLUS_AFTER.match(text, num.end)
     if plus:

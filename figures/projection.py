@@ -10,7 +10,7 @@ from figures.clauses import clause_span
 # Cues in the clause before the figure. Case matters: "may" is a modal, "May" a month.
 _BEFORE = re.compile(
     r"\b(?:will|would|could|may|might|shall|expects?|(?<!than )expected|expecting|plans?\s+to"
-    r"|planned|planning|aims?\s+to|aiming|targets?|targeted|projected|projects?|projections?"
+    r"|planned|planning|aims?\s+to|aiming|target\s+of|targets?\s+to|projected|projects?|projections?"
     r"|(?<!than )forecasts?|predicted|predicts?|set\s+to|likely|going\s+to|intends?\s+to"
     r"|proposed|(?:is|are)\s+to\s+be|next\s+year|next\s+month)\b"
 )
