@@ -16,10 +16,11 @@ _VERBS = (
     r"|predicted|predicts|forecast|forecasts|projected|projects|expects|expect|acknowledged"
     r"|admitted|insisted|alleged|disclosed|ruled|calculated|recorded|put|puts|concluded"
     r"|cautioned|explained|argued|testified|assessed|assesses|informed|promised|pledged|vowed"
+    r"|(?<=had\s)(?:expected|predicted|projected)"
 )
 # Verbs that credit a source only in a trailing clause (", he added"); opening a sentence they
 # are actions ("US employers added 254,000 jobs").
-_TRAILING_ONLY = word_set("added adds posted recorded")
+_TRAILING_ONLY = word_set("added adds posted recorded promised pledged vowed")
 _DETERMINERS = "the|a|an|its|their|his|her|our"
 # A reporting clause: a noun phrase (no commas) then a reporting verb, at the start of the
 # sentence or after a comma/colon/dash.
@@ -30,7 +31,7 @@ _REPORTING = re.compile(
     rf"(?P<verb>{_VERBS})\b"
 )
 _ACCORDING = re.compile(
-    r"\b(?:according\s+to|citing|,\s+said|,\s+says)\s+(?P<np>[^,;]+?)(?=\s*(?:[,;]|\.?$))"
+    r"\b(?i:according\s+to|citing|,\s+said|,\s+says)\s+(?P<np>[^,;]+?)(?=\s*(?:[,;]|\.?$))"
 )
 _AND_SAID = re.compile(r"\band\s+(?:said|told|added|warned)\b")
 _SUBJECT = re.compile(r"^(?P<np>[A-Z][^,;:]{0,60}?)\s+\w+(?:ed|s)\b")
@@ -95,6 +96,8 @@ def _is_source(np: str) -> bool:
     lows = [w if w.isupper() else w.lower().strip("()\"'“”") for w in words]
     if lows[0] in _NOT_FIRST or lows[-1].endswith("ing"):
         return False
+    if lows[0] == "the":  # "the two companies said": a small number inside a named source
+        lows = [w for w in lows if w not in ONES]
     return not any(w in _NOT_IN_SOURCE for w in lows)
 
 

@@ -95,6 +95,7 @@ _ONE_NOT_COUNT_AFTER = re.compile(
     r"^\s+(?:of|another|or|day|time|point|way|side|hand|thing|reason|by)\b", re.I
 )
 _ONE_NOT_COUNT_BEFORE = re.compile(r"\b(?:no|any|every|each|at)\s+$", re.I)
+_CALIBRE_AFTER = re.compile(r"^\s+(?!of\b)[a-z]+")
 _CAPITALISED_BEFORE = re.compile(r"\b([A-Z][A-Za-z.-]*)\s$")
 _CURRENCY_CODES = frozenset({"USD", "EUR", "GBP", "JPY", "CNY", "CHF", "RUB", "UAH", "INR"})
 _FURNITURE_SENTENCE = re.compile(
@@ -150,8 +151,8 @@ def rejection(text: str, num: Numeral, floor: int, lead: int, end: int) -> str |
             _ONE_NOT_COUNT_AFTER.search(after) or _ONE_NOT_COUNT_BEFORE.search(lead_before)
         ):
             return "not a count"
-    if num.kind == "vague" and lead_before.lower().endswith(("the ", "in ")):
-        return "not a count"  # "in the thousands"
+    if num.unit in ("mm", "cm") and _CALIBRE_AFTER.match(after):
+        return "calibre"  # "a 155mm shell", "9mm pistols"
     return None
 
 

@@ -37,7 +37,7 @@ _CHANGE_BEFORE = re.compile(
     r"|up|down|voted|vote)\s+$",
     re.I,
 )
-_MAGNITUDE_BEFORE = re.compile(r"\bmagnitude[-\s]$", re.I)
+_MAGNITUDE_BEFORE = re.compile(r"\bmagnitude[-\s]$", re.I)  # "a magnitude 7.8 earthquake"
 _OF_DETERMINER = re.compile(r"\s+of\s+(?:the|its|their|his|her|our|these|those)(?=\s+[A-Za-z])")
 _OF = re.compile(r"\s+of(?=\s)")
 _RELATIVE_SOURCE = re.compile(
@@ -58,7 +58,7 @@ _TOTAL = re.compile(r"\btotal\b", re.I)
 _SUBJECT_VERB_BEFORE = re.compile(
     r"\b(?:reached|reach|risen\s+to|rose\s+to|climbed\s+to|surged\s+to|jumped\s+to|fell\s+to"
     r"|dropped\s+to|stood\s+at|stands\s+at|stand\s+at|totalled|totaled|passed|topped|hit"
-    r"|exceeded)\s+$"
+    r"|exceeded|numbered(?:\s+in\s+the)?)\s+$"
 )
 _YEAR_CONTEXT = re.compile(
     r"(?:\b(?:in|since|by|from|until|till|to|of|the|a|an|its|their|this|last|next|early|late"
@@ -124,7 +124,9 @@ def _draft(
     text: str, num: Numeral, s_start: int, s_end: int, pos: int
 ) -> tuple[_Draft | None, int]:
     """The draft figure for `num` (None if it is not a figure) and where to search next."""
-    qualifier, lead = qualifier_before(text, num.start, s_start)
+    magnitude = _MAGNITUDE_BEFORE.search(text, max(s_start, num.start - 12), num.start)
+    # "up to magnitude 5.1": the qualifier stands before the unit word
+    qualifier, lead = qualifier_before(text, magnitude.start() if magnitude else num.start, s_start)
     low = high = None
     num_end = num.end
     second = _range_end(text, num, qualifier, lead, s_start, s_end)
@@ -221,7 +223,7 @@ def _skip_number_chain(text: str, pos: int, s_end: int) -> int:
 def _attach_unit(text: str, num: Numeral, draft: _Draft, s_start: int, s_end: int) -> None:
     """Set the draft's unit and span end from what follows the numeral."""
     end = draft.num_end
-    if _MAGNITUDE_BEFORE.search(text, max(s_start, draft.start - 12), draft.start):
+    if _MAGNITUDE_BEFORE.search(text, max(s_start, draft.num_start - 12), draft.num_start):
         draft.unit = "magnitude"
         return
     if num.currency or num.unit:
