@@ -22,6 +22,7 @@ _VERBS = (
 # are actions ("US employers added 254,000 jobs").
 _TRAILING_ONLY = word_set("added adds posted recorded promised pledged vowed")
 _DETERMINERS = "the|a|an|its|their|his|her|our"
+_DETERMINER_WORDS = frozenset(_DETERMINERS.split("|"))
 # A reporting clause: a noun phrase (no commas) then a reporting verb, at the start of the
 # sentence or after a comma/colon/dash.
 _REPORTING = re.compile(
@@ -94,8 +95,8 @@ def _is_source(np: str) -> bool:
         return False
     # acronyms keep their case: "the WHO" is a source, "who" is not
     lows = [w if w.isupper() else w.lower().strip("()\"'“”") for w in words]
-    if lows[0] in _NOT_FIRST or lows[-1].endswith("ing"):
-        return False
+    if lows[0] in _NOT_FIRST or lows[-1].endswith("ing") or lows[-1] in _DETERMINER_WORDS:
+        return False  # "The bank raised its [forecast]" is not a noun phrase
     if lows[0] == "the":  # "the two companies said": a small number inside a named source
         lows = [w for w in lows if w not in ONES]
     return not any(w in _NOT_IN_SOURCE for w in lows)
