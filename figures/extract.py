@@ -11,32 +11,14 @@ from figures.counted_nouns import counted_noun, is_plural_noun, subject_head
 from figures.exclusions import HYPHEN_UNITS, is_furniture_sentence, rejection
 from figures.lemmas import unit_lemma
 from figures.lexicon import FURNITURE_UNITS, SOURCE_NOUNS
-from figures.numerals import CANDIDATE, Numeral, numeral_at, read_numeral
+from figures.numerals import CANDIDATE, Numeral, read_numeral
 from figures.projection import is_projection
 from figures.qualifiers import qualifier_before
+from figures.ranges import range_end, skip_number_chain
 from figures.record import Figure
 from figures.sentences import sentence_spans
 
-_RANGE_DASH = re.compile(r"\s*[-–—]\s*")
-_RANGE_TO = re.compile(r"\s+to\s+")
-_RANGE_AND = re.compile(r"\s+and\s+")
-_NUMBER_CHAIN = re.compile(r"\s*[-–—]\s*\d")
-_NUMBER_CHAIN_ALL = re.compile(r"(?:\s*[-–—]\s*\d+)+")
-_SCORE_CONTEXT_BEFORE = re.compile(
-    r"\b(?:won|lost|beat|drew|defeated|victory|win|defeat|draw|score|scoreline|thrashed|edged"
-    r"|led|leads|trailed|trail)\b[^.]{0,25}$",
-    re.IGNORECASE,
-)
-_SCORE_CONTEXT_AFTER = re.compile(
-    r"^\s+(?:win|victory|defeat|draw|loss|lead|scoreline|aggregate)\b", re.I
-)
 _FROM_BEFORE = re.compile(r"\bfrom\s+$", re.I)
-_RANGED_FROM_BEFORE = re.compile(r"\b(?:range[sd]?|ranging)\s+from\s+$", re.I)
-_CHANGE_BEFORE = re.compile(
-    r"\b(?:by|rose|fell|increased|decreased|climbed|jumped|dropped|declined|grew|gained|lost"
-    r"|up|down|voted|vote)\s+$",
-    re.I,
-)
 _MAGNITUDE_BEFORE = re.compile(r"\bmagnitude[-\s]$", re.I)  # "a magnitude 7.8 earthquake"
 _OF_DETERMINER = re.compile(r"\s+of\s+(?:the|its|their|his|her|our|these|those)(?=\s+[A-Za-z])")
 _OF = re.compile(r"\s+of(?=\s)")
@@ -129,9 +111,9 @@ def _draft(
     qualifier, lead = qualifier_before(text, magnitude.start() if magnitude else num.start, s_start)
     low = high = None
     num_end = num.end
-    second = _range_end(text, num, qualifier, lead, s_start, s_end)
+    second = range_end(text, num, qualifier, lead, s_start, s_end)
     if second == "reject":
-        return None, _skip_number_chain(text, num.end, s_end)
+        return None, skip_number_chain(text, num.end, s_end)
     if isinstance(second, Numeral):
         low, high = num.value, second.value
         if num.scale == 1.0 and second.scale > 1.0 and low < high / second.scale:
@@ -166,58 +148,6 @@ def _draft(
     if _is_year(text, num, draft, s_start):
         return None, pos
     return draft, max(pos, draft.end)
-
-
-def _range_end(
-    text: str, num: Numeral, qualifier: str, lead: int, s_start: int, s_end: int
-) -> Numeral | str | None:
-    """The second numeral when `num` opens a range, "reject" for scores and phone numbers."""
-    if num.kind == "vague":
-        return None
-    sep = None
-    if qualifier == "between":
-        sep = _RANGE_AND.match(text, num.end, s_end)
-    if sep is None:
-        sep = _RANGE_DASH.match(text, num.end, s_end) or _RANGE_TO.match(text, num.end, s_end)
-    if sep is None:
-        return None
-    second = numeral_at(text, sep.end(), s_end)
-    if (
-        second is None
-        or second.kind == "vague"
-        or (second.kind == "words") != (num.kind == "words")
-    ):
-        return None
-    dash = sep.group().strip() in ("-", "–", "—")
-    if dash:
-        if _NUMBER_CHAIN.match(text, second.end, s_end):
-            return "reject"  # 1-800-555-0199
-        before = text[max(s_start, lead - 40) : lead]
-        if (
-            num.value >= second.value
-            or _SCORE_CONTEXT_BEFORE.search(before)
-            or _SCORE_CONTEXT_AFTER.match(text, second.end)
-        ):
-            return "reject"  # a score: "won 3-1", "a 2-2 draw"
-        return second
-    if second.rejected or num.value >= second.value:
-        return None
-    if sep.group().strip() == "to":
-        before = text[max(s_start, lead - 25) : lead]
-        if _FROM_BEFORE.search(before) and not _RANGED_FROM_BEFORE.search(before):
-            return None  # "rose from 3,000 to 9,000" is a change, not a range
-        if _CHANGE_BEFORE.search(before) or (num.unit and num.unit != second.unit):
-            return None
-        if num.currency and num.currency != second.currency:
-            return None
-        if num.value and second.value / num.value > 100:
-            return None
-    return second
-
-
-def _skip_number_chain(text: str, pos: int, s_end: int) -> int:
-    m = _NUMBER_CHAIN_ALL.match(text, pos, s_end)
-    return m.end() if m else pos
 
 
 def _attach_unit(text: str, num: Numeral, draft: _Draft, s_start: int, s_end: int) -> None:
