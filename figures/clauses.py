@@ -6,7 +6,7 @@ import re
 
 # Where one clause ends and the next begins: semicolons and conjunctions after a comma.
 _BOUNDARY = re.compile(
-    r";|,\s+(?:and|but|while|whereas|although|though|which|who)\s+|\s+but\s+|\s+while\s+"
+    r";\s*|,\s+(?:and|but|while|whereas|although|though|which|who)\s+|\s+but\s+|\s+while\s+"
 )
 
 
