@@ -1,0 +1,253 @@
+"""Alerts and their deliveries (the outbox): every query alerts/ and `newsmon alerts` need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from storage.models import Alert, ArticleVersion, Delivery, Figure, utcnow
+
+# figure statuses whose value was told to someone (an alert was raised for it): the values later
+# figures are compared against
+REPORTED_STATUSES = ("new", "changed", "revised", "forecast")
+
+
+def reported_figures(
+    session: Session, quantity: str, projection: bool, before_version_id: int
+) -> list[Figure]:
+    """Figures of one track (quantity, count or forecast) that raised an alert, in stored order,
+    leaving out the version being assessed."""
+    return list(
+        session.scalars(
+            select(Figure)
+            .where(
+                Figure.quantity == quantity,
+                Figure.projection.is_(projection),
+                Figure.status.in_(REPORTED_STATUSES),
+                Figure.version_id != before_version_id,
+            )
+            .order_by(Figure.id)
+        )
+    )
+
+
+def previous_version(session: Session, version: ArticleVersion) -> ArticleVersion | None:
+    """The version of the same article just before this one, if any."""
+    return session.scalars(
+        select(ArticleVersion)
+        .where(
+            ArticleVersion.article_id == version.article_id,
+            ArticleVersion.number < version.number,
+        )
+        .order_by(ArticleVersion.number.desc())
+        .limit(1)
+    ).first()
+
+
+def alert_exists(session: Session, dedupe_key: str) -> bool:
+    return session.scalar(select(Alert.id).where(Alert.dedupe_key == dedupe_key)) is not None
+
+
+def add_alert(session: Session, alert: Alert, channels: Sequence[str], now: datetime) -> Alert:
+    """Store an alert and one pending delivery per channel, in the caller's transaction."""
+    alert.deliveries = [
+        Delivery(channel=name, status="pending", attempts=0, next_attempt_at=now, created_at=now)
+        for name in channels
+    ]
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+# --- the dispatcher's side ----------------------------------------------------------------------
+
+
+def due_deliveries(
+    session: Session, channels: Sequence[str], now: datetime, limit: int = 100
+) -> list[tuple[int, int]]:
+    """(delivery id, attempts) of pending deliveries of these channels whose time has come,
+    oldest first."""
+    if not channels:
+        return []
+    rows = session.execute(
+        select(Delivery.id, Delivery.attempts)
+        .where(
+            Delivery.status == "pending",
+            Delivery.channel.in_(channels),
+            Delivery.next_attempt_at <= now,
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+    )
+    return [(row.id, row.attempts) for row in rows]
+
+
+def claim_delivery(session: Session, delivery_id: int, attempts: int, now: datetime) -> bool:
+    """Take a pending delivery for one send attempt. The attempt counter is the claim: only the
+    dispatcher whose UPDATE still sees `attempts` wins, so two dispatchers never both send.
+
+    The claimed row stays `pending` with next_attempt_at pushed ahead (a lease): if the process
+    dies mid-send, the delivery becomes due again when the lease runs out and is retried."""
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == "pending",
+            Delivery.attempts == attempts,
+        )
+        .values(attempts=attempts + 1, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def lease_delivery(session: Session, delivery_id: int, until: datetime) -> None:
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(next_attempt_at=until)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def load_delivery(session: Session, delivery_id: int) -> Delivery:
+    return session.scalars(
+        select(Delivery).where(Delivery.id == delivery_id).options(selectinload(Delivery.alert))
+    ).one()
+
+
+def mark_sent(session: Session, delivery_ids: Sequence[int], now: datetime) -> None:
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(delivery_ids))
+        .values(status="sent", sent_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_retry(
+    session: Session, delivery_ids: Sequence[int], error: str, next_attempt_at: datetime
+) -> None:
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(delivery_ids))
+        .values(status="pending", last_error=error, next_attempt_at=next_attempt_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_failed(session: Session, delivery_ids: Sequence[int], error: str) -> None:
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(delivery_ids))
+        .values(status="failed", last_error=error)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def pending_digest(session: Session, channel: str, now: datetime) -> list[Delivery]:
+    """Every pending delivery of a digest channel that is due, oldest alert first."""
+    return list(
+        session.scalars(
+            select(Delivery)
+            .join(Delivery.alert)
+            .where(
+                Delivery.channel == channel,
+                Delivery.status == "pending",
+                Delivery.next_attempt_at <= now,
+            )
+            .order_by(Alert.created_at, Alert.id)
+            .options(selectinload(Delivery.alert))
+        )
+    )
+
+
+def claim_digest(
+    session: Session, deliveries: Sequence[Delivery], now: datetime, lease_until: datetime
+) -> list[int]:
+    """Claim a digest's deliveries (same attempt-counter claim as single deliveries); returns the
+    ids this dispatcher won."""
+    won = []
+    for delivery in deliveries:
+        if claim_delivery(session, delivery.id, delivery.attempts, now):
+            lease_delivery(session, delivery.id, lease_until)
+            won.append(delivery.id)
+    return won
+
+
+# --- listing and requeueing (the CLI) ------------------------------------------------------------
+
+
+@dataclass
+class AlertRow:
+    alert: Alert
+    repeated_by: int  # how many other articles restated the value (corroborations)
+
+
+def list_alerts(
+    session: Session,
+    since: datetime | None = None,
+    status: str | None = None,
+    relative_tolerance: dict[str, float] | None = None,
+    limit: int | None = None,
+) -> list[AlertRow]:
+    """Alerts, newest first, with their deliveries; `status` keeps alerts having a delivery in
+    that status. `relative_tolerance` maps quantity -> min_change for corroboration counts."""
+    query = select(Alert).options(selectinload(Alert.deliveries)).order_by(Alert.created_at.desc())
+    if since is not None:
+        query = query.where(Alert.created_at >= since)
+    if status is not None:
+        query = query.where(
+            Alert.id.in_(select(Delivery.alert_id).where(Delivery.status == status))
+        )
+    if limit is not None:
+        query = query.limit(limit)
+    alerts = list(session.scalars(query))
+    tolerances = relative_tolerance or {}
+    return [
+        AlertRow(alert, corroboration_count(session, alert, tolerances.get(alert.quantity, 0.05)))
+        for alert in alerts
+    ]
+
+
+def corroboration_count(session: Session, alert: Alert, min_change: float) -> int:
+    """How many other articles restated the alert's value (within min_change)."""
+    value = alert.payload.get("value")
+    if not isinstance(value, int | float):
+        return 0
+    tolerance = abs(value) * min_change
+    query = select(func.count(func.distinct(Figure.article_id))).where(
+        Figure.quantity == alert.quantity,
+        Figure.projection.is_(bool(alert.payload.get("projection"))),
+        Figure.status == "corroboration",
+        Figure.value.between(value - tolerance, value + tolerance),
+    )
+    if alert.article_id is not None:
+        query = query.where(Figure.article_id != alert.article_id)
+    if alert.figure_id is not None:
+        query = query.where(Figure.id > alert.figure_id)
+    return session.scalar(query) or 0
+
+
+def requeue_failed(
+    session: Session, now: datetime | None = None, channel: str | None = None
+) -> int:
+    """Failed deliveries back to pending with a fresh attempt count; returns how many."""
+    query = update(Delivery).where(Delivery.status == "failed")
+    if channel is not None:
+        query = query.where(Delivery.channel == channel)
+    result = session.execute(
+        query.values(
+            status="pending", attempts=0, next_attempt_at=now or utcnow()
+        ).execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def delivery_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+    return {status: count for status, count in rows}
