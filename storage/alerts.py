@@ -86,7 +86,9 @@ def due_deliveries(
     return [(row.id, row.attempts) for row in rows]
 
 
-def claim_delivery(session: Session, delivery_id: int, attempts: int, now: datetime) -> bool:
+def claim_delivery(
+    session: Session, delivery_id: int, attempts: int, lease_until: datetime
+) -> bool:
     """Take a pending delivery for one send attempt. The attempt counter is the claim: only the
     dispatcher whose UPDATE still sees `attempts` wins, so two dispatchers never both send.
 
@@ -99,19 +101,10 @@ def claim_delivery(session: Session, delivery_id: int, attempts: int, now: datet
             Delivery.status == "pending",
             Delivery.attempts == attempts,
         )
-        .values(attempts=attempts + 1, next_attempt_at=now)
+        .values(attempts=attempts + 1, next_attempt_at=lease_until)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
-
-
-def lease_delivery(session: Session, delivery_id: int, until: datetime) -> None:
-    session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id)
-        .values(next_attempt_at=until)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def load_delivery(session: Session, delivery_id: int) -> Delivery:
@@ -167,16 +160,15 @@ def pending_digest(session: Session, channel: str, now: datetime) -> list[Delive
 
 
 def claim_digest(
-    session: Session, deliveries: Sequence[Delivery], now: datetime, lease_until: datetime
+    session: Session, deliveries: Sequence[Delivery], lease_until: datetime
 ) -> list[int]:
     """Claim a digest's deliveries (same attempt-counter claim as single deliveries); returns the
     ids this dispatcher won."""
-    won = []
-    for delivery in deliveries:
-        if claim_delivery(session, delivery.id, delivery.attempts, now):
-            lease_delivery(session, delivery.id, lease_until)
-            won.append(delivery.id)
-    return won
+    return [
+        delivery.id
+        for delivery in deliveries
+        if claim_delivery(session, delivery.id, delivery.attempts, lease_until)
+    ]
 
 
 # --- listing and requeueing (the CLI) ------------------------------------------------------------

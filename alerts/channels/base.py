@@ -1,0 +1,34 @@
+"""The one interface every alert channel implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Generic, TypeVar
+
+Settings = TypeVar("Settings")
+
+
+class DeliveryError(Exception):
+    """A send that did not go through. `retry_after` (seconds) is the receiver's own wish (Slack's
+    429 Retry-After); `permanent` means retrying cannot help (e.g. 404: a wrong webhook URL)."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Sender(ABC, Generic[Settings]):
+    """Formats alert records (the webhook schema) for one channel and sends them.
+
+    `send` gets one record for an instant alert, or several for a digest (one message), and
+    returns the receiver's answer in a few words; it raises DeliveryError when the send failed.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @abstractmethod
+    def send(self, payloads: list[dict[str, Any]]) -> str: ...

@@ -1,0 +1,23 @@
+"""`console`: one readable line per alert on standard output (the daemon's log)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+from alerts.channels.base import Sender
+from alerts.wording import one_line
+from config import ConsoleChannel
+
+
+class ConsoleSender(Sender[ConsoleChannel]):
+    def __init__(self, settings: ConsoleChannel, stream: TextIO | None = None) -> None:
+        super().__init__(settings)
+        self.stream = stream
+
+    def send(self, payloads: list[dict[str, Any]]) -> str:
+        stream = self.stream or sys.stdout
+        for payload in payloads:
+            stream.write(one_line(payload) + "\n")
+        stream.flush()
+        return f"printed {len(payloads)} line{'s' if len(payloads) != 1 else ''}"

@@ -1,0 +1,24 @@
+"""`file`: one JSON line per alert (the webhook schema) appended to a file."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from alerts.channels.base import DeliveryError, Sender
+from config import FileChannel
+
+
+class FileSender(Sender[FileChannel]):
+    def send(self, payloads: list[dict[str, Any]]) -> str:
+        lines = "".join(json.dumps(p, ensure_ascii=False, sort_keys=True) + "\n" for p in payloads)
+        try:
+            self.settings.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.settings.path.open("a", encoding="utf-8") as handle:
+                handle.write(lines)
+                handle.flush()
+                os.fsync(handle.fileno())  # "sent" must mean on disk
+        except OSError as exc:
+            raise DeliveryError(f"cannot write {self.settings.path}: {exc.strerror}") from None
+        return f"appended {len(payloads)} line{'s' if len(payloads) != 1 else ''}"
