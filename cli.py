@@ -6,12 +6,15 @@ status 2; no traceback.
 
 from __future__ import annotations
 
+import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from config import Config, ConfigError, default_config_path, load_config
@@ -166,6 +169,120 @@ def db_upgrade(app: App) -> None:
         app.console.print(f"{database.safe_url}: already at revision {after}; nothing to do")
     else:
         app.console.print(f"{database.safe_url}: upgraded from {before or 'empty'} to {after}")
+
+
+ALERT_STATUSES = ("pending", "sent", "failed")
+
+
+def parse_since(value: str) -> datetime:
+    """'24h', '7d' (ago) or an ISO date/time (UTC unless it says otherwise)."""
+    from config import parse_duration
+    from storage.models import utcnow
+
+    try:
+        return utcnow() - parse_duration(value)
+    except ValueError:
+        pass  # not a duration: try a date
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--since {value!r}: give a duration like 24h or 7d, or a date like 2024-11-01")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@main.group("alerts", invoke_without_command=True)
+@click.option("--since", help="only alerts newer than this: 24h, 7d, or a date (2024-11-01)")
+@click.option("--status", type=click.Choice(ALERT_STATUSES), help="alerts with a delivery in it")
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.pass_context
+def alerts_group(
+    ctx: click.Context, since: str | None, status: str | None, output: str, limit: int
+) -> None:
+    """List alerts with their deliveries (newest first); see the subcommands to act on them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from alerts.wording import headline
+    from storage.alerts import list_alerts
+
+    app: App = ctx.find_object(App)
+    since_at = parse_since(since) if since else None
+    tolerances = {
+        f"{topic_id}/{quantity_id}": quantity.min_change
+        for topic_id, topic in app.config.topics.items()
+        for quantity_id, quantity in topic.quantities.items()
+    }
+    with app.database().session() as session:
+        rows = list_alerts(session, since_at, status, tolerances, limit)
+        records = [
+            row.alert.payload
+            | {
+                "repeated_by": row.repeated_by,
+                "deliveries": [
+                    {
+                        "channel": d.channel,
+                        "status": d.status,
+                        "attempts": d.attempts,
+                        "last_error": d.last_error,
+                        "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+                        "next_attempt_at": d.next_attempt_at.isoformat(),
+                    }
+                    for d in row.alert.deliveries
+                ],
+            }
+            for row in rows
+        ]
+    if output == "json":
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    table = Table("created", "kind", "alert", "source", "repeated", "deliveries")
+    for record in records:
+        deliveries = "\n".join(
+            f"{d['channel']}: {d['status']}"
+            + (f" ({d['attempts']} attempts: {d['last_error']})" if d["last_error"] else "")
+            for d in record["deliveries"]
+        )
+        table.add_row(
+            record["created_at"][:16].replace("T", " "),
+            record["kind"],
+            escape(headline(record)),
+            escape(record["article"].get("source") or ""),
+            str(record["repeated_by"]),
+            escape(deliveries or "no channel"),
+        )
+    app.console.print(table)
+    if not records:
+        app.console.print("no alerts" + (" with that status" if status else ""))
+
+
+@alerts_group.command("retry")
+@click.option("--channel", help="only this channel's failed deliveries")
+@pass_app
+def alerts_retry(app: App, channel: str | None) -> None:
+    """Requeue failed deliveries; the dispatcher (daemon) sends them on its next round."""
+    from storage.alerts import requeue_failed
+
+    if channel is not None:
+        app.config.channel(channel)  # an unknown name is a one-line error
+    with app.database().session() as session:
+        count = requeue_failed(session, channel=channel)
+    app.console.print(f"requeued {count} failed deliver{'y' if count == 1 else 'ies'}")
+
+
+@alerts_group.command("test")
+@click.option("--channel", "channel_name", required=True, help="the channel's name in config.yaml")
+@pass_app
+def alerts_test(app: App, channel_name: str) -> None:
+    """Send a test message through one channel and report the channel's answer."""
+    from alerts.channels import DeliveryError, sender_for
+    from alerts.sample import sample_payload
+
+    channel = app.config.channel(channel_name)
+    try:
+        answer = sender_for(channel).send([sample_payload()])
+    except DeliveryError as exc:
+        fail(f"channel {channel_name!r} ({channel.type}): test message not delivered: {exc}")
+    app.console.print(f"channel {channel_name!r} ({channel.type}): {escape(answer)}")
 
 
 def fail(message: str) -> NoReturn:
