@@ -115,8 +115,8 @@ class EmailSender(Sender[EmailChannel]):
             with smtp:
                 if settings.security == "starttls":
                     smtp.starttls(context=ssl.create_default_context())
-                if settings.username:
-                    password = settings.password.get_secret_value() if settings.password else ""
+                password = settings.password.get_secret_value() if settings.password else ""
+                if settings.username and password:  # README: login when both are non-empty
                     smtp.login(settings.username, password)
                 refused = smtp.send_message(mail)
         except smtplib.SMTPAuthenticationError as exc:
