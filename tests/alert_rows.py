@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from alerts.detect import assess_version
 from config import Config
+from figures import assign_quantities, extract_figures
 from storage.models import Alert, Article, ArticleVersion, Figure, Source
 
 
@@ -101,3 +102,34 @@ def publish(
         offset += len(sentence) + 1
     session.flush()
     return assess_version(session, config, version)
+
+
+def publish_text(
+    session: Session,
+    config: Config,
+    *,
+    url: str,
+    outlet: str,
+    published: datetime,
+    text: str,
+    title: str = "North Korean troops in Russia",
+) -> list[Alert]:
+    """Like `publish`, with the figures read from `text` by the real extractor."""
+    found = assign_quantities(extract_figures(text), config.tracked_quantities(list(config.topics)))
+    said = [
+        Said(
+            value=figure.value,
+            quantity=figure.quantity,
+            qualifier=figure.qualifier,
+            unit=figure.unit or "",
+            sentence=figure.sentence,
+            attribution=figure.attribution,
+            projection=figure.projection,
+            low=figure.low,
+            high=figure.high,
+        )
+        for figure in found
+    ]
+    return publish(
+        session, config, url=url, outlet=outlet, published=published, said=said, title=title
+    )
