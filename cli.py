@@ -7,7 +7,9 @@ status 2; no traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -283,6 +285,519 @@ def alerts_test(app: App, channel_name: str) -> None:
     except DeliveryError as exc:
         fail(f"channel {channel_name!r} ({channel.type}): test message not delivered: {exc}")
     app.console.print(f"channel {channel_name!r} ({channel.type}): {escape(answer)}")
+
+
+@main.command("run")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="log lines as text or as one JSON object per line",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+@click.option("--crawl-target", default=None, hidden=True, help="module:function (for tests)")
+@pass_app
+def run_command(app: App, log_format: str, log_level: str, crawl_target: str | None) -> None:
+    """Run the daemon: crawl each source on its schedule, deliver alerts, until SIGTERM or Ctrl-C.
+
+    SIGHUP reloads the config. Only one daemon may run per database."""
+    import logging
+
+    from daemon.isolation import DEFAULT_CRAWL_TARGET, CrawlTargetError
+    from daemon.lock import DaemonLockedError, daemon_lock
+    from daemon.logs import configure_logging
+    from daemon.service import Daemon, DaemonOptions
+
+    config = app.config
+    database = app.database()
+    level = getattr(logging, log_level.upper())
+    configure_logging(log_format, level)
+    options = DaemonOptions(
+        app.config_path, crawl_target or DEFAULT_CRAWL_TARGET, log_format, level
+    )
+    try:
+        with daemon_lock(database):
+            status = Daemon(config, database, options).run()
+    except (DaemonLockedError, CrawlTargetError) as exc:
+        fail(str(exc))
+    if status:
+        sys.exit(status)
+
+
+@main.command("status")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@pass_app
+def status_command(app: App, output_format: str) -> None:
+    """Is the daemon alive; each source's last run (result, counts, error) and next run; the
+    alert outbox (pending, failed)."""
+    import json
+
+    from daemon.status import collect_status, describe_delta
+
+    report = collect_status(app.config, app.database())
+    if output_format == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    now, console = report.now, app.console
+    console.print(f"[bold]daemon[/] {report.daemon.describe(now)}")
+    console.print(f"[bold]database[/] {report.database}")
+    table = Table(
+        "source", "schedule", "last run", "result", "requests", "new articles", "new versions",
+        "errors", "next run", "message", title="sources", title_justify="left",
+    )  # fmt: skip
+    for source in report.sources:
+        run = source.last_run
+        if source.next_run is not None:
+            next_run = (
+                "now"
+                if source.next_run <= now
+                else "in " + describe_delta((source.next_run - now).total_seconds())
+            )
+        else:
+            next_run = "(daemon not running)"
+        if run is None:
+            table.add_row(source.name, source.schedule, "never", "", "", "", "", "", next_run, "")
+            continue
+        took = (
+            f" ({describe_delta((run.finished_at - run.started_at).total_seconds())})"
+            if run.finished_at
+            else ""
+        )
+        table.add_row(
+            source.name,
+            source.schedule,
+            describe_delta((now - run.started_at).total_seconds()) + " ago" + took,
+            run.status,
+            str(run.requests),
+            str(run.new_articles),
+            str(run.new_versions),
+            str(run.errors),
+            next_run,
+            run.message or "",
+        )
+    console.print(table)
+    outbox = report.outbox
+    console.print(
+        f"[bold]outbox[/] {outbox.pending} pending ({outbox.due} due now), {outbox.failed} failed"
+    )
+    for name, channel in sorted(outbox.channels.items()):
+        console.print(
+            f"  {name}: {channel.pending} pending ({channel.due} due now), {channel.failed} failed"
+        )
+
+
+# --- the archive: search, figures, show, export ---------------------------------------------
+
+OUTPUT_FORMATS = ("table", "json", "csv")
+QUALIFIER_WORDS = {
+    "approx": "about ",
+    "at_least": "at least ",
+    "more_than": "more than ",
+    "up_to": "up to ",
+    "less_than": "fewer than ",
+}
+
+
+def parse_time(option: str, value: str) -> datetime:
+    """'24h', '7d' (that long ago) or an ISO date/time (UTC unless it says otherwise)."""
+    from config import parse_duration
+    from storage.models import utcnow
+
+    try:
+        return utcnow() - parse_duration(value)
+    except ValueError:
+        pass  # not a duration: try a date
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r}: give a duration like 24h or 7d, or a date like 2024-11-01")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def known_topic(config: Config, topic: str | None) -> str | None:
+    if topic is not None and topic not in config.topics:
+        fail(f"--topic {topic!r}: no such topic; topics: {', '.join(config.topics) or 'none'}")
+    return topic
+
+
+def write_records(records: list[dict[str, Any]], output: str, fields: Sequence[str]) -> None:
+    """Records as a JSON array, or CSV with a header (the header even when there are none)."""
+    if output == "json":
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    import csv
+
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(fields), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+
+
+@main.command("search")
+@click.argument("query")
+@click.option("--topic", help="only articles of this topic")
+@click.option("--source", help="only articles of this source (its name in config.yaml)")
+@click.option("--since", help="only articles dated from then: 24h, 7d, or a date (2024-11-01)")
+@click.option("--until", help="only articles dated before then: 24h, 7d, or a date")
+@click.option("--limit", type=click.IntRange(min=1, max=10_000), default=20, show_default=True)
+@click.option("--format", "output", type=click.Choice(OUTPUT_FORMATS), default="table")
+@pass_app
+def search_command(
+    app: App,
+    query: str,
+    topic: str | None,
+    source: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    output: str,
+) -> None:
+    """Full-text search of article titles and texts, best match first.
+
+    QUERY is web-search style: words must all occur, "an exact phrase", word OR word, -excluded.
+    In json/csv output, matches in the snippet are marked **like this**."""
+    from storage.search import QueryError, SearchFilters, search_articles
+
+    filters = SearchFilters(
+        topic=known_topic(app.config, topic),
+        source=source,
+        since=parse_time("--since", since) if since else None,
+        until=parse_time("--until", until) if until else None,
+    )
+    try:
+        with app.database().session() as session:
+            hits = search_articles(session, query, filters, limit)
+    except QueryError as exc:
+        fail(str(exc))
+    if output != "table":
+        headers = ("id", "date", "source", "title", "url", "score", "snippet")
+        write_records(
+            [
+                dict(zip(headers, (
+                    hit.article_id, hit.date.isoformat(), hit.source, hit.title, hit.url,
+                    round(hit.score, 6), hit.highlighted("**", "**"),
+                ), strict=True))
+                for hit in hits
+            ],
+            output,
+            headers,
+        )  # fmt: skip
+        return
+    if not hits:
+        app.console.print(f"no articles match {escape(query)!r}")
+        return
+    table = Table("date", "source", "article", "snippet")
+    for hit in hits:
+        table.add_row(
+            f"{hit.date:%Y-%m-%d}",
+            escape(hit.source or "—"),
+            f"[bold]{escape(hit.title or '(no title)')}[/]\n{escape(hit.url)}\nid {hit.article_id}",
+            escape(hit.highlighted("\x00", "\x01"))  # markup after escaping the text
+            .replace("\x00", "[bold yellow]")
+            .replace("\x01", "[/]"),
+        )
+    app.console.print(table)
+
+
+def figure_value(value: float, low: float | None, high: float | None, qualifier: str) -> str:
+    """'about 3,000', 'at least 12,000', '10,000–12,000' as people write them."""
+    if qualifier == "range" and low is not None and high is not None:
+        return f"{low:,.10g}–{high:,.10g}"
+    return f"{QUALIFIER_WORDS.get(qualifier, '')}{value:,.10g}"
+
+
+def resolve_quantity(config: Config, topic: str | None, quantity: str | None) -> str | None:
+    """A --quantity as 'topic/quantity': given whole, or completed from --topic or config."""
+    if quantity is None:
+        return None
+    if "/" not in quantity:
+        owners = [t for t, spec in config.topics.items() if quantity in spec.quantities]
+        if topic is not None:
+            owners = [topic] if topic in owners else []
+        if len(owners) != 1:
+            known = [f"{t}/{q}" for t, spec in config.topics.items() for q in spec.quantities]
+            reason = "is in several topics" if owners else "is not a configured quantity"
+            fail(
+                f"--quantity {quantity!r} {reason}; give topic/quantity, one of: "
+                f"{', '.join(known) or 'none configured'}"
+            )
+        quantity = f"{owners[0]}/{quantity}"
+    if config.quantity(quantity) is None:
+        known = [f"{t}/{q}" for t, spec in config.topics.items() for q in spec.quantities]
+        fail(f"--quantity {quantity!r}: no such quantity; quantities: {', '.join(known) or 'none'}")
+    return quantity
+
+
+@main.command("figures")
+@click.option("--topic", help="only this topic's quantities")
+@click.option("--quantity", help="one quantity: topic/quantity, or just quantity if unambiguous")
+@click.option("--since", help="only reports dated from then: 24h, 7d, or a date (2024-11-01)")
+@click.option("--limit", type=click.IntRange(min=1), help="only the newest N reports")
+@click.option("--format", "output", type=click.Choice(OUTPUT_FORMATS), default="table")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="draw the timeline into FILE.png or FILE.svg instead of printing it",
+)
+@pass_app
+def figures_command(
+    app: App,
+    topic: str | None,
+    quantity: str | None,
+    since: str | None,
+    limit: int | None,
+    output: str,
+    plot: Path | None,
+) -> None:
+    """The timeline of tracked quantities: every report's value, who said it, where, and whether
+    it was new, a change, a corroboration or a forecast (oldest first)."""
+    from storage.archive import TIMELINE_FIELDS, figure_timeline
+    from storage.timeline_plot import PlotError, render_timeline
+
+    topic = known_topic(app.config, topic)
+    key = resolve_quantity(app.config, topic, quantity)
+    since_at = parse_time("--since", since) if since else None
+    with app.database().session() as session:
+        rows = figure_timeline(session, quantity=key, topic=topic, since=since_at, limit=limit)
+    if plot is not None:
+        settings = app.config.quantity(rows[0].quantity) if rows else None
+        try:
+            render_timeline(rows, plot, label=settings.label if settings else None)
+        except PlotError as exc:
+            fail(str(exc))
+        app.console.print(f"plot of {len(rows)} reports written to {escape(str(plot))}")
+        return
+    if output != "table":
+        write_records([row.as_record() for row in rows], output, TIMELINE_FIELDS)
+        return
+    if not rows:
+        app.console.print("no reports of tracked quantities" + (" match" if key or topic else ""))
+        return
+    table = Table("date", "quantity", "value", "unit", "attribution", "outlet", "status", "article")
+    for row in rows:
+        status = row.status or "—"
+        if row.projection and row.status != "forecast":
+            status += " (forecast)"
+        table.add_row(
+            f"{row.date:%Y-%m-%d %H:%M}",
+            escape(row.quantity),
+            figure_value(row.value, row.low, row.high, row.qualifier),
+            escape(row.unit or "—"),
+            escape(row.attribution or "—"),
+            escape(row.outlet or "—"),
+            status,
+            escape(row.url) + (f" (v{row.version})" if row.version > 1 else ""),
+        )
+    app.console.print(table)
+
+
+@main.command("show")
+@click.argument("article")
+@click.option(
+    "--diff",
+    "diff_versions",
+    type=(int, int),
+    default=None,
+    metavar="OLD NEW",
+    help="diff these two version numbers (default: the last two)",
+)
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
+@pass_app
+def show_command(
+    app: App, article: str, diff_versions: tuple[int, int] | None, output: str
+) -> None:
+    """One stored article (by URL or id): metadata, figures, versions and a diff of two."""
+    from storage.archive import ArticleNotFound, find_article, version_diff
+
+    with app.database().session() as session:
+        try:
+            stored = find_article(session, article)
+        except ArticleNotFound as exc:
+            fail(str(exc))
+        versions = {version.number: version for version in stored.versions}
+        if diff_versions is not None:
+            missing = [n for n in diff_versions if n not in versions]
+            if missing:
+                fail(
+                    f"--diff: article {stored.id} has no version {missing[0]}; "
+                    f"versions: {', '.join(map(str, versions)) or 'none'}"
+                )
+            old, new = (versions[n] for n in diff_versions)
+        elif len(stored.versions) >= 2:
+            old, new = stored.versions[-2], stored.versions[-1]
+        else:
+            old = new = None
+        diff = list(version_diff(old, new)) if old is not None and new is not None else []
+        latest = stored.versions[-1] if stored.versions else None
+        figures = latest.figures if latest else []
+        record = {
+            "id": stored.id,
+            "url": stored.url,
+            "title": stored.title,
+            "source": stored.source.name if stored.source else None,
+            "topics": sorted(topic.topic for topic in stored.topics),
+            "authors": stored.authors,
+            "language": stored.language,
+            "published_at": _iso(stored.published_at),
+            "modified_at": _iso(stored.modified_at),
+            "first_seen_at": _iso(stored.first_seen_at),
+            "last_fetched_at": _iso(stored.last_fetched_at),
+            "duplicate_of_id": stored.duplicate_of_id,
+            "versions": [
+                {
+                    "number": v.number,
+                    "fetched_at": _iso(v.fetched_at),
+                    "title": v.title,
+                    "words": len(v.text.split()),
+                    "figures": len(v.figures),
+                }
+                for v in stored.versions
+            ],
+            "figures": [
+                {
+                    "text": f.text,
+                    "value": f.value,
+                    "low": f.low,
+                    "high": f.high,
+                    "qualifier": f.qualifier,
+                    "unit": f.unit,
+                    "quantity": f.quantity,
+                    "attribution": f.attribution,
+                    "forecast": f.projection,
+                    "status": f.status,
+                }
+                for f in figures
+            ],
+            "diff": {"old": old.number, "new": new.number, "lines": diff} if old and new else None,
+        }
+    if output == "json":
+        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+        return
+    console = app.console
+    console.print(f"[bold]{escape(stored.title or '(no title)')}[/]")
+    console.print(escape(stored.url))
+    for label, value in (
+        ("id", stored.id),
+        ("source", record["source"]),
+        ("topics", ", ".join(record["topics"])),
+        ("authors", ", ".join(stored.authors)),
+        ("published", record["published_at"]),
+        ("modified", record["modified_at"]),
+        ("first seen", record["first_seen_at"]),
+        ("language", stored.language),
+        ("duplicate of", stored.duplicate_of_id),
+    ):
+        if value not in (None, ""):
+            console.print(f"[bold]{label}[/] {escape(str(value))}")
+    versions_table = Table("version", "fetched", "words", "figures", "title", title="versions",
+                           title_justify="left")  # fmt: skip
+    for version in record["versions"]:
+        versions_table.add_row(
+            str(version["number"]), version["fetched_at"][:16].replace("T", " "),
+            str(version["words"]), str(version["figures"]), escape(version["title"] or ""),
+        )  # fmt: skip
+    console.print(versions_table)
+    figures_table = Table("figure", "value", "unit", "quantity", "attribution", "status",
+                          title=f"figures of version {latest.number}" if latest else "figures",
+                          title_justify="left")  # fmt: skip
+    for f in figures:
+        figures_table.add_row(
+            escape(f.text), figure_value(f.value, f.low, f.high, f.qualifier),
+            escape(f.unit or "—"), escape(f.quantity or "—"), escape(f.attribution or "—"),
+            (f.status or "—") + (" (forecast)" if f.projection and f.status != "forecast" else ""),
+        )  # fmt: skip
+    console.print(figures_table if figures else "no figures")
+    if record["diff"] is None:
+        console.print("one version: nothing to diff")
+        return
+    console.print(f"[bold]diff of versions {old.number} → {new.number}[/]")
+    if not diff:
+        console.print("no difference in title or text")
+    colours = {"+": "green", "-": "red", "@": "cyan"}
+    for line in diff:
+        colour = colours.get(line[:1]) if not line.startswith(("+++", "---")) else "bold"
+        console.print(f"[{colour}]{escape(line)}[/]" if colour else escape(line))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+@main.command("export")
+@click.option("--format", "output", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True)  # fmt: skip
+@click.option("--what", type=click.Choice(["articles", "figures", "alerts"]), default="articles",
+              show_default=True)  # fmt: skip
+@click.option("--since", help="only records dated from then: 24h, 7d, or a date (2024-11-01)")
+@click.option("--topic", help="only this topic's records")
+@click.option(
+    "--output",
+    "-o",
+    "output_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="write to this file (default: standard output)",
+)
+@pass_app
+def export_command(
+    app: App,
+    output: str,
+    what: str,
+    since: str | None,
+    topic: str | None,
+    output_path: Path | None,
+) -> None:
+    """Stream articles, figures or alerts as JSON lines or CSV, oldest first, in constant memory.
+
+    In CSV, list and object values (authors, payload) are JSON text."""
+    import csv
+
+    from storage.export import EXPORT_FIELDS, export_records
+
+    topic = known_topic(app.config, topic)
+    since_at = parse_time("--since", since) if since else None
+    database = app.database()
+    count = 0
+    stream = (
+        output_path.open("w", encoding="utf-8", newline="")
+        if output_path is not None
+        else click.get_text_stream("stdout")
+    )
+    try:
+        writer = csv.writer(stream, lineterminator="\n") if output == "csv" else None
+        if writer is not None:
+            writer.writerow(EXPORT_FIELDS[what])
+        with database.session() as session:
+            for record in export_records(session, what, since=since_at, topic=topic):
+                if writer is not None:
+                    writer.writerow(
+                        json.dumps(value, ensure_ascii=False)
+                        if isinstance(value, list | dict)
+                        else value
+                        for value in record.values()
+                    )
+                else:
+                    stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+        stream.flush()
+    except BrokenPipeError:  # `newsmon export | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return
+    finally:
+        if output_path is not None:
+            stream.close()
+    if output_path is not None:
+        app.console.print(f"exported {count} {what} to {escape(str(output_path))}")
 
 
 def fail(message: str) -> NoReturn:

@@ -1,0 +1,269 @@
+"""When things run: the daemon's APScheduler jobs, built from config.yaml.
+
+This module only decides *when*. What a job does is handed in as `JobActions` (the daemon's
+methods), so the schedule can be computed and tested without crawling anything.
+
+Jobs: one `crawl:<source>` per source (its `every:` interval or `cron:` expression), one
+`digest:<channel>` per digest channel, one `dispatch` for the alert outbox (pending deliveries and
+retries) and one `heartbeat`. Every job has `max_instances=1` and `coalesce=True`, so a slow crawl
+never overlaps itself and a backlog of missed runs collapses into one; `misfire_grace_time` skips a
+run that is late by more than `daemon.misfire_grace` (a laptop waking up does not replay a day).
+
+First runs follow the database, not the clock of the start: a source runs at its last run
+(`Source.last_run_at`) plus its interval (cron: the next match after the last run). A source that
+is overdue or was never crawled runs soon, at a random point within `daemon.jitter`, so a restart
+spreads the sources instead of starting them all at once.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from config import Config
+
+CRAWL_EXECUTOR = "crawls"  # crawls wait on child processes; their own pool keeps alerts flowing
+MAX_PARALLEL_CRAWLS = 4
+DISPATCH_JOB = "dispatch"
+HEARTBEAT_JOB = "heartbeat"
+
+_CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class JobActions:
+    """What the jobs call; the daemon supplies these."""
+
+    crawl: Callable[[str], None]  # source name
+    digest: Callable[[str], None]  # digest channel name
+    dispatch: Callable[[], None]
+    heartbeat: Callable[[], None]
+
+
+def crawl_job_id(source_name: str) -> str:
+    return f"crawl:{source_name}"
+
+
+def digest_job_id(channel_name: str) -> str:
+    return f"digest:{channel_name}"
+
+
+def crontab_weekdays(field: str) -> str:
+    """A crontab day-of-week field in APScheduler 3.x terms (names, not numbers).
+
+    APScheduler 3.x numbers weekdays from Monday = 0, crontab from Sunday = 0 (and 7): "1-5" in a
+    crontab means Monday to Friday, but APScheduler would read Tuesday to Saturday. Numbers and
+    numeric ranges are therefore spelled out as day names; names and `*` are left alone.
+    """
+    days: list[str] = []
+    for part in field.split(","):
+        match = re.fullmatch(r"(\*|\d+)(?:-(\d+))?(?:/(\d+))?", part.strip())
+        if not match or (match.group(1) == "*" and not match.group(3)):
+            days.append(part)  # names (mon-fri), `*`, or something APScheduler will judge
+            continue
+        start = 0 if match.group(1) == "*" else int(match.group(1))
+        end = 6 if match.group(1) == "*" else int(match.group(2) or start)
+        step = int(match.group(3) or 1)
+        if match.group(3) and not match.group(2) and match.group(1) != "*":
+            end = 6  # "1/2": from Monday, every other day
+        if not (0 <= start <= 7 and 0 <= end <= 7 and start <= end and step > 0):
+            days.append(part)
+            continue
+        days.extend(_CRON_WEEKDAYS[day] for day in range(start, end + 1, step))
+    return ",".join(dict.fromkeys(days))  # Sunday may appear as both 0 and 7
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A source's or digest channel's schedule: an interval or a crontab expression (UTC)."""
+
+    every: timedelta | None = None
+    cron: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError("a schedule has either `every` or `cron`")
+
+    def trigger(self, jitter: timedelta = timedelta(0)) -> BaseTrigger:
+        """The APScheduler trigger; each fire time gets a random delay in [0, jitter]."""
+        seconds = jitter.total_seconds() or None
+        if self.every is not None:
+            return IntervalTrigger(seconds=self.every.total_seconds(), timezone=UTC, jitter=seconds)
+        assert self.cron is not None
+        minute, hour, day, month, weekday = self.cron.split()
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=crontab_weekdays(weekday),
+            timezone=UTC,
+            jitter=seconds,
+        )
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first fire time strictly after `moment`, without jitter."""
+        if self.every is not None:
+            return moment + self.every
+        # cron fire times are whole seconds: look from the next second on
+        start = moment.replace(microsecond=0) + timedelta(seconds=1)
+        fire_time = self.trigger().get_next_fire_time(None, start)
+        assert fire_time is not None  # a validated crontab always fires again
+        return fire_time.astimezone(UTC)
+
+    def describe(self) -> str:
+        if self.cron is not None:
+            return f"cron {self.cron}"
+        assert self.every is not None
+        return f"every {format_duration(self.every)}"
+
+
+def format_duration(duration: timedelta) -> str:
+    """15m, 1h30m, 2s: the way config.yaml writes durations."""
+    seconds = int(duration.total_seconds())
+    if seconds == 0:
+        return f"{duration.total_seconds():g}s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts)
+
+
+def first_run_time(
+    schedule: Schedule,
+    last_run: datetime | None,
+    now: datetime,
+    jitter: timedelta,
+    rng: random.Random,
+) -> datetime:
+    """When a job runs first after a (re)start: its next run after `last_run`; soon (within
+    `jitter`) when that is past or there was no run yet."""
+    spread = timedelta(seconds=rng.uniform(0, jitter.total_seconds()))
+    if last_run is None:
+        return now + spread
+    due = schedule.next_after(last_run)
+    return (now if due <= now else due) + spread
+
+
+def source_schedules(config: Config) -> dict[str, Schedule]:
+    return {s.name: Schedule(every=s.every, cron=s.cron) for s in config.sources}
+
+
+def digest_schedules(config: Config) -> dict[str, Schedule]:
+    return {
+        channel.name: Schedule(every=channel.every, cron=channel.cron)
+        for channel in config.alerts.channels
+        if channel.mode == "digest"
+    }
+
+
+def planned_runs(
+    config: Config, last_runs: Mapping[str, datetime], now: datetime
+) -> dict[str, datetime]:
+    """Source name -> when it is next due (before jitter), as the daemon plans it."""
+    planned = {}
+    for name, schedule in source_schedules(config).items():
+        last = last_runs.get(name)
+        planned[name] = schedule.next_after(last) if last is not None else now
+    return planned
+
+
+def create_scheduler() -> BackgroundScheduler:
+    """An empty scheduler with a pool for crawls and one for everything else."""
+    return BackgroundScheduler(
+        timezone=UTC,
+        executors={
+            "default": ThreadPoolExecutor(4),
+            CRAWL_EXECUTOR: ThreadPoolExecutor(MAX_PARALLEL_CRAWLS),
+        },
+    )
+
+
+def add_jobs(
+    scheduler: BackgroundScheduler,
+    config: Config,
+    actions: JobActions,
+    last_runs: Mapping[str, datetime],
+    last_digests: Mapping[str, datetime],
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> None:
+    """(Re)create every job from the config; `last_runs` (source name -> last run start) and
+    `last_digests` (channel -> last digest sent) come from the database."""
+    now = now or datetime.now(UTC)
+    rng = rng or random.Random()
+    daemon = config.daemon
+    options = {
+        "max_instances": 1,
+        "coalesce": True,
+        "misfire_grace_time": max(1, int(daemon.misfire_grace.total_seconds())),
+        "replace_existing": True,
+    }
+    for name, schedule in source_schedules(config).items():
+        scheduler.add_job(
+            actions.crawl,
+            schedule.trigger(daemon.jitter),
+            args=[name],
+            id=crawl_job_id(name),
+            name=f"crawl {name}",
+            executor=CRAWL_EXECUTOR,
+            next_run_time=first_run_time(schedule, last_runs.get(name), now, daemon.jitter, rng),
+            **options,
+        )
+    for name, schedule in digest_schedules(config).items():
+        last = last_digests.get(name)
+        # a digest never sent waits for its first scheduled time rather than firing at start
+        first = first_run_time(schedule, last or now, now, daemon.jitter, rng)
+        scheduler.add_job(
+            actions.digest,
+            schedule.trigger(daemon.jitter),
+            args=[name],
+            id=digest_job_id(name),
+            name=f"digest {name}",
+            next_run_time=first,
+            **options,
+        )
+    scheduler.add_job(
+        actions.dispatch,
+        IntervalTrigger(seconds=daemon.dispatch_every.total_seconds(), timezone=UTC),
+        id=DISPATCH_JOB,
+        name="dispatch alerts",
+        next_run_time=now,  # deliveries left pending by the last run resume at once
+        **options,
+    )
+    scheduler.add_job(
+        actions.heartbeat,
+        IntervalTrigger(seconds=daemon.heartbeat_every.total_seconds(), timezone=UTC),
+        id=HEARTBEAT_JOB,
+        name="heartbeat",
+        next_run_time=now,
+        **options,
+    )
+
+
+def replace_jobs(
+    scheduler: BackgroundScheduler,
+    config: Config,
+    actions: JobActions,
+    last_runs: Mapping[str, datetime],
+    last_digests: Mapping[str, datetime],
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> None:
+    """After a config reload: drop every job and build them again, exactly as at start.
+
+    A crawl still running keeps going; its job id is reused, so the executor's instance count
+    still stops the new job from overlapping it."""
+    scheduler.remove_all_jobs()
+    add_jobs(scheduler, config, actions, last_runs, last_digests, now, rng)
