@@ -1,0 +1,194 @@
+"""`run_crawl`: run configured sources once, now, end to end, in this process.
+
+It starts a Twisted reactor (Scrapy's default, asyncio-based `AsyncioSelectorReactor`), which can
+run only once per process: the daemon calls this in a child process. Article reading runs in a
+process pool (forkserver: workers are forked from a clean process that has imported the readers,
+never from this one with its reactor threads), sized by `crawl.extract_workers` or the cores.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from config import Config, ConfigError, Source
+from spiders.jobs import CrawlContext, SourceJob
+from spiders.reading import warm_up
+from spiders.simhash import SimhashIndex
+from spiders.sources import SPIDERS
+from storage import Database
+from storage import articles as store
+from storage.crawls import RunCounts, ensure_source, finish_run, start_run
+from storage.models import utcnow
+
+DUPLICATE_LOOKBACK = timedelta(days=30)  # copies are looked for among articles this recent
+REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+
+@dataclass
+class SourceReport:
+    source: str
+    run_id: int
+    status: str  # ok | failed
+    counts: RunCounts
+    message: str | None
+
+
+def select_sources(config: Config, names: Sequence[str] | None) -> list[Source]:
+    """The named sources (all when None), in config order; an unknown name is a ConfigError."""
+    if not names:
+        return list(config.sources)
+    known = [source.name for source in config.sources]
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
+            raise ConfigError(f"unknown source {name!r}{hint}")
+    return [source for source in config.sources if source.name in set(names)]
+
+
+def crawl_settings(config: Config) -> Settings:
+    crawl = config.crawl
+    delay = crawl.download_delay.total_seconds()
+    return Settings(
+        {
+            "BOT_NAME": "newsmon",
+            "USER_AGENT": crawl.user_agent,
+            "ROBOTSTXT_OBEY": crawl.obey_robots,
+            "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+            "AUTOTHROTTLE_START_DELAY": max(delay, 1.0),
+            "AUTOTHROTTLE_MAX_DELAY": 60.0,
+            "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.concurrency_per_domain),
+            "CONCURRENT_REQUESTS": crawl.concurrency,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
+            "DOWNLOAD_DELAY": delay,
+            "DOWNLOAD_TIMEOUT": crawl.timeout.total_seconds(),
+            "DNS_TIMEOUT": crawl.timeout.total_seconds(),
+            "RETRY_ENABLED": crawl.retries > 0,
+            "RETRY_TIMES": crawl.retries,
+            "DOWNLOAD_MAXSIZE": crawl.max_size,
+            "DOWNLOAD_WARNSIZE": 0,
+            "REDIRECT_MAX_TIMES": crawl.max_redirects,
+            "HTTPCACHE_ENABLED": False,  # conditional requests, not a cache, save bandwidth
+            "COOKIES_ENABLED": False,
+            "TELNETCONSOLE_ENABLED": False,
+            "LOG_LEVEL": "ERROR",
+            "LOGSTATS_INTERVAL": 0,
+            "STATS_DUMP": False,
+            "TWISTED_REACTOR": REACTOR,
+            "ITEM_PIPELINES": {"spiders.pipeline.ArticlePipeline": 300},
+            # after robots.txt (100) and retries (550): counts what really goes on the wire
+            "DOWNLOADER_MIDDLEWARES": {"spiders.pipeline.RequestCounter": 950},
+        }
+    )
+
+
+def worker_count(config: Config) -> int:
+    return config.crawl.extract_workers or os.cpu_count() or 1
+
+
+def extraction_pool(workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["spiders.reading"])
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=warm_up)
+
+
+def _quiet_scrapy_logs() -> None:
+    # errors are counted and logged once by newsmon, with the URL; Scrapy would log them again
+    logging.getLogger("scrapy").setLevel(logging.ERROR)
+    logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
+    logging.getLogger("scrapy.core.downloader.handlers.http11").setLevel(logging.CRITICAL)
+
+
+def run_crawl(
+    config: Config,
+    source_names: Sequence[str] | None = None,
+    *,
+    show_progress: bool = False,
+    on_progress: Callable[[SourceJob], None] | None = None,
+) -> list[SourceReport]:
+    """Run the named (default: all) sources once; one CrawlRun per source. Once per process."""
+    sources = select_sources(config, source_names)
+    database = Database.open(config.storage.url)
+    started_at = utcnow()
+    with database.session() as session:
+        duplicates = SimhashIndex(
+            store.near_duplicate_candidates(session, started_at - DUPLICATE_LOOKBACK)
+        )
+    pool = extraction_pool(worker_count(config))
+    context = CrawlContext(config, database, pool, duplicates, started_at, on_progress)
+    jobs = []
+    with database.session() as session:
+        for source in sources:
+            row = ensure_source(session, source.name, source.url, source.type)
+            run = start_run(session, row, started_at)
+            jobs.append(SourceJob(source, row.id, run.id, context, row.etag, row.last_modified))
+    try:
+        with _progress(jobs, context, show_progress):
+            process = CrawlerProcess(crawl_settings(config), install_root_handler=False)
+            _quiet_scrapy_logs()
+            for job in jobs:
+                process.crawl(SPIDERS[job.source.type], job=job)
+            process.start()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        reports = _finish(database, jobs)
+        database.dispose()
+    return reports
+
+
+def _finish(database: Database, jobs: list[SourceJob]) -> list[SourceReport]:
+    reports = []
+    with database.session() as session:
+        for job in jobs:
+            if job.validators_changed and job.failed is None:
+                store.save_source_validators(
+                    session, job.source_id, job.new_etag, job.new_last_modified
+                )
+            status = "failed" if job.failed else "ok"
+            message = job.failed or job.first_error
+            finish_run(session, job.run_id, job.counts, status, message)
+            reports.append(SourceReport(job.source.name, job.run_id, status, job.counts, message))
+    return reports
+
+
+@contextmanager
+def _progress(jobs: list[SourceJob], context: CrawlContext, show: bool) -> Iterator[None]:
+    """A Rich progress display, one line per source, updated as requests and articles finish."""
+    if not show:
+        yield
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True
+    ) as progress:
+        tasks = {id(job): progress.add_task(job.source.name, total=None) for job in jobs}
+        chained = context.on_progress
+
+        def update(job: SourceJob) -> None:
+            counts = job.counts
+            progress.update(
+                tasks[id(job)],
+                description=f"{job.source.name}: {counts.requests} requests, "
+                f"{counts.new_articles} new, {counts.new_versions} revised, "
+                f"{counts.errors} errors",
+            )
+            if chained is not None:
+                chained(job)
+
+        context.on_progress = update
+        try:
+            yield
+        finally:
+            context.on_progress = chained

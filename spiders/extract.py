@@ -1,0 +1,323 @@
+"""Article extraction: main text and metadata from one HTML page. The one place this is done;
+the crawl (in worker processes) and `newsmon extract` both call `extract_article`.
+
+Text: trafilatura with
+- `include_comments=False`: reader comments are not reporting, and they are full of numbers;
+- `include_tables=False`: tables on news pages are mostly market tickers, league tables and
+  "most read" boxes; figures are read from sentences, which tables do not hold;
+- `favor_precision=True`: we would rather lose a borderline paragraph than read page furniture
+  (tickers, teasers, comment counts) as reporting, since every stray number is a false figure;
+- `fast=True` (no readability/jusText fallback): on news markup the fallback rarely changes the
+  text and costs about twice the time; throughput matters for the crawl;
+- `deduplicate=False`: trafilatura's cross-document cache would make one page's text depend on
+  which pages the same worker saw before;
+- `include_links/images/formatting=False`: plain text, whose offsets figures point into.
+
+Metadata, most reliable first: JSON-LD (`NewsArticle` and kin), OpenGraph/`article:*` meta,
+`<time datetime>`/`itemprop`, then trafilatura's own (htmldate for dates). Datetimes are
+timezone-aware UTC; a time without an offset is taken as UTC, a bare date as midnight UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import trafilatura
+from lxml import html as lxml_html
+from trafilatura.utils import load_html
+
+from spiders.urls import normalise_url, same_site
+
+ARTICLE_TYPES = {
+    "article",
+    "newsarticle",
+    "reportagenews",
+    "analysisnewsarticle",
+    "backgroundnewsarticle",
+    "opinionnewsarticle",
+    "reviewnewsarticle",
+    "blogposting",
+    "liveblogposting",
+    "report",
+    "webpage",
+}
+TRAFILATURA_OPTIONS: dict[str, Any] = {
+    "fast": True,
+    "favor_precision": True,
+    "include_comments": False,
+    "include_tables": False,
+    "include_images": False,
+    "include_links": False,
+    "include_formatting": False,
+    "deduplicate": False,
+}
+
+
+class ExtractionError(Exception):
+    """A page newsmon cannot read an article from; `kind` is the error count's name."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass
+class ArticleRecord:
+    """What newsmon reads from one article page."""
+
+    url: str  # canonical, normalised
+    title: str | None
+    authors: list[str]
+    published: datetime | None
+    modified: datetime | None
+    language: str | None
+    text: str
+    requested_url: str = ""
+    figures: list[Any] = field(default_factory=list)  # figures.Figure, when extracted
+
+    @property
+    def text_hash(self) -> str:
+        return text_hash(self.text)
+
+    def to_json(self, source: str) -> dict[str, Any]:
+        return {
+            "source": source,
+            "url": self.url,
+            "title": self.title,
+            "authors": self.authors,
+            "published": _iso(self.published),
+            "modified": _iso(self.modified),
+            "language": self.language,
+            "text": self.text,
+            "figures": [figure.to_dict() for figure in self.figures],
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def normalise_text(text: str) -> str:
+    """NFC, one space between words, one newline between paragraphs."""
+    text = unicodedata.normalize("NFC", text)
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+
+
+def extract_article(html: bytes | str, url: str) -> ArticleRecord:
+    """Read one article page. Raises ExtractionError (kind `empty`, `not_html`, `no_text`)."""
+    if not (html.strip() if isinstance(html, str) else html.strip()):
+        raise ExtractionError("empty", f"{url}: empty page")
+    tree = load_html(html)
+    if tree is None:
+        raise ExtractionError("not_html", f"{url}: not an HTML page")
+    meta = read_metadata(tree, url)
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=True,
+        date_extraction_params={"extensive_search": True, "original_date": True},
+        **TRAFILATURA_OPTIONS,
+    )
+    text = normalise_text(document.text or "") if document is not None else ""
+    if not text:
+        raise ExtractionError("no_text", f"{url}: no article text found")
+    title = meta.title or (document.title if document else None)
+    if title and text.split("\n", 1)[0] == " ".join(title.split()):
+        text = text.partition("\n")[2]  # the headline repeated as the body's first line
+        if not text:
+            raise ExtractionError("no_text", f"{url}: no article text beyond the headline")
+    authors = meta.authors or _split_authors(document.author if document else None)
+    published = meta.published or parse_datetime(document.date if document else None)
+    return ArticleRecord(
+        url=meta.canonical or normalise_url(url),
+        title=" ".join(title.split()) if title else None,
+        authors=authors,
+        published=published,
+        modified=meta.modified,
+        language=meta.language,
+        text=text,
+        requested_url=normalise_url(url),
+    )
+
+
+@dataclass
+class PageMetadata:
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    modified: datetime | None = None
+    language: str | None = None
+    canonical: str | None = None
+
+
+def read_metadata(tree: lxml_html.HtmlElement, url: str) -> PageMetadata:
+    meta = PageMetadata()
+    for node in _json_ld_articles(tree):
+        meta.title = meta.title or _text(node.get("headline") or node.get("name"))
+        meta.authors = meta.authors or _authors(node.get("author"))
+        meta.published = meta.published or parse_datetime(node.get("datePublished"))
+        meta.modified = meta.modified or parse_datetime(node.get("dateModified"))
+        meta.language = meta.language or _language(node.get("inLanguage"))
+    metas = _meta_tags(tree)
+    meta.title = meta.title or metas.get("og:title") or metas.get("twitter:title")
+    if not meta.authors and metas.get("author"):
+        meta.authors = _split_authors(metas["author"])
+    meta.published = meta.published or _first_datetime(
+        metas, "article:published_time", "og:published_time", "pubdate", "date", "dc.date"
+    )
+    meta.modified = meta.modified or _first_datetime(
+        metas, "article:modified_time", "og:updated_time", "lastmod", "dc.date.modified"
+    )
+    for prop, attr in (("datePublished", "published"), ("dateModified", "modified")):
+        if getattr(meta, attr) is None:
+            for node in tree.xpath(f'//*[@itemprop="{prop}"]'):
+                moment = parse_datetime(node.get("datetime") or node.get("content"))
+                if moment:
+                    setattr(meta, attr, moment)
+                    break
+    if meta.published is None:
+        for node in tree.xpath("//article//time[@datetime] | //main//time[@datetime]"):
+            if (moment := parse_datetime(node.get("datetime"))) is not None:
+                meta.published = moment
+                break
+    if not meta.authors:
+        names = tree.xpath('//*[@rel="author" or @itemprop="author" or @class="byline-name"]')
+        meta.authors = _unique(" ".join(n.text_content().split()) for n in names)
+    meta.language = (
+        meta.language
+        or _language(tree.get("lang"))
+        or _language(metas.get("content-language"))
+        or _language(metas.get("og:locale"))
+    )
+    meta.canonical = _canonical(tree, metas, url)
+    return meta
+
+
+def _json_ld_articles(tree: lxml_html.HtmlElement) -> Iterator[dict[str, Any]]:
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue  # broken JSON-LD is common; the other sources of metadata remain
+        for node in _walk(data):
+            types = node.get("@type")
+            types = types if isinstance(types, list) else [types]
+            if any(isinstance(t, str) and t.lower() in ARTICLE_TYPES for t in types):
+                yield node
+
+
+def _walk(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _walk(item)
+    elif isinstance(data, dict):
+        yield data
+        if "@graph" in data:
+            yield from _walk(data["@graph"])
+
+
+def _meta_tags(tree: lxml_html.HtmlElement) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for node in tree.xpath("//meta[@content]"):
+        key = node.get("property") or node.get("name") or node.get("http-equiv") or ""
+        key = key.strip().lower()
+        if key and key not in found and node.get("content", "").strip():
+            found[key] = node.get("content").strip()
+    return found
+
+
+def _first_datetime(metas: dict[str, str], *keys: str) -> datetime | None:
+    for key in keys:
+        if (moment := parse_datetime(metas.get(key))) is not None:
+            return moment
+    return None
+
+
+def _canonical(tree: lxml_html.HtmlElement, metas: dict[str, str], url: str) -> str | None:
+    """The canonical link (else og:url), when it stays on the same site: a link to another
+    site is a syndication credit, and merging the copy into the original would hide it."""
+    links = tree.xpath('//link[@rel="canonical"]/@href') or [metas.get("og:url") or ""]
+    href = links[0].strip()
+    if not href:
+        return None
+    candidate = normalise_url(href, base=url)
+    if not candidate.startswith(("http://", "https://")) or not same_site(candidate, url):
+        return None
+    return candidate
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """ISO 8601 (with or without offset), RFC 2822 or a bare date, as aware UTC; else None."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            moment = datetime.fromisoformat(re.sub(r"(\d)\s*([+-]\d\d)(\d\d)$", r"\1\2:\3", text))
+        except ValueError:
+            try:
+                moment = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if not 1990 <= moment.year <= 2100:
+        return None
+    return moment.astimezone(UTC)
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _authors(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("name")
+        if isinstance(item, str):
+            names.extend(_split_authors(item))
+    return _unique(names)
+
+
+def _split_authors(value: str | None) -> list[str]:
+    if not value or value.startswith(("http://", "https://")):
+        return []
+    parts = re.split(r";|,|\band\b", re.sub(r"^\s*by\s+", "", value, flags=re.IGNORECASE))
+    return _unique(" ".join(part.split()) for part in parts)
+
+
+def _unique(names: Iterator[str] | list[str]) -> list[str]:
+    seen: list[str] = []
+    for name in names:
+        if name and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _language(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("alternateName") or value.get("name")
+    if not isinstance(value, str) or not re.match(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$", value):
+        return None
+    return re.split(r"[-_]", value.strip())[0].lower()

@@ -1,0 +1,47 @@
+"""What the spiders of one crawl share, and what one source's spider carries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from config import Config, Source
+from spiders.simhash import SimhashIndex
+from storage import Database
+from storage.crawls import RunCounts
+
+
+@dataclass
+class CrawlContext:
+    """One crawl: shared by every source's spider and the pipeline (passed, never global)."""
+
+    config: Config
+    database: Database
+    pool: Executor
+    duplicates: SimhashIndex
+    started_at: datetime
+    on_progress: Callable[[SourceJob], None] | None = None
+
+
+@dataclass
+class SourceJob:
+    """One source in one crawl: its config, its rows, and the counts its run record gets."""
+
+    source: Source
+    source_id: int
+    run_id: int
+    context: CrawlContext
+    etag: str | None = None  # validators stored from the previous crawl
+    last_modified: str | None = None
+    counts: RunCounts = field(default_factory=RunCounts)
+    new_etag: str | None = None  # validators of this crawl's 200 answer, saved at the end
+    new_last_modified: str | None = None
+    validators_changed: bool = False
+    failed: str | None = None  # why the source document itself could not be read
+    first_error: str | None = None
+
+    def progress(self) -> None:
+        if self.context.on_progress is not None:
+            self.context.on_progress(self)

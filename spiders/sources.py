@@ -1,0 +1,314 @@
+"""One Scrapy spider class per source `type` (feed, sitemap, page), sharing what every source
+does: a conditional request for the source document, then requests for the articles it lists
+that are new, or fresh enough to be checked for revisions.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import feedparser
+import scrapy
+from lxml import etree
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from spiders.extract import parse_datetime
+from spiders.failures import failure_kind
+from spiders.jobs import SourceJob
+from spiders.revisits import Known, decide_request
+from spiders.urls import looks_like_article, normalise_url, same_site
+from storage import articles as store
+from storage.models import utcnow
+
+log = logging.getLogger("newsmon.crawl")
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
+
+
+@dataclass
+class Link:
+    """An article link found in a source document, with what the document says about it."""
+
+    url: str
+    modified: datetime | None = None
+
+
+@dataclass
+class FetchedPage:
+    """The item handed to the pipeline: one article page as downloaded."""
+
+    url: str  # normalised URL that was requested
+    final_url: str  # after redirects
+    html: str
+    fetched_at: datetime
+    etag: str | None
+    last_modified: str | None
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+class SourceSpider(scrapy.Spider):
+    name = "newsmon"
+    source_type = ""
+
+    def __init__(self, job: SourceJob, **kwargs: Any) -> None:
+        super().__init__(name=f"{self.source_type}:{job.source.name}", **kwargs)
+        self.job = job
+
+    # --- the source document ---------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        headers = {}
+        if self.job.etag:
+            headers["If-None-Match"] = self.job.etag
+        if self.job.last_modified:
+            headers["If-Modified-Since"] = self.job.last_modified
+        yield scrapy.Request(
+            self.job.source.url,
+            headers=headers,
+            callback=self.parse_source,
+            errback=self.source_failed,
+            meta={"handle_httpstatus_list": [304]},
+            dont_filter=True,
+        )
+
+    def parse_source(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.status == 304:
+            self.job.counts.not_modified += 1
+            self.job.progress()
+            return
+        self.job.new_etag = _header(response, "ETag")
+        self.job.new_last_modified = _header(response, "Last-Modified")
+        self.job.validators_changed = True
+        yield from self.read_source(response)
+
+    def read_source(self, response: Response) -> Iterator[scrapy.Request]:
+        """Parse the document and yield requests (articles, or further source documents)."""
+        raise NotImplementedError  # each source type's spider says how to read its document
+
+    def source_failed(self, failure: Failure) -> None:
+        kind, description = failure_kind(failure)
+        self.source_error(kind, failure.request.url, description)
+
+    def source_error(self, kind: str, url: str, description: str) -> None:
+        """The source document could not be read: the run fails, other sources carry on."""
+        self.job.failed = self.job.failed or f"{url}: {description}"
+        self.job.validators_changed = False  # read it in full next time
+        self._count_error(kind, url, description)
+
+    # --- articles ------------------------------------------------------------------------------
+
+    def follow(self, links: Iterable[Link]) -> Iterator[scrapy.Request]:
+        """Requests for the listed articles that are new or due for a revision check."""
+        wanted: dict[str, Link] = {}
+        for link in links:
+            url = normalise_url(link.url)
+            if url.startswith(("http://", "https://")) and url not in wanted:
+                wanted[url] = link
+        context = self.job.context
+        with context.database.session() as session:
+            known = {
+                url: Known(
+                    a.first_seen_at, a.last_checked_at, a.last_fetched_at, a.etag, a.last_modified
+                )
+                for url, a in store.articles_by_url(session, wanted).items()
+            }
+        now = utcnow()
+        crawl = context.config.crawl
+        for url, link in wanted.items():
+            decision = decide_request(
+                known.get(url), link.modified, now, crawl.revisit_window, crawl.revisit_every
+            )
+            if decision is None:
+                continue
+            yield scrapy.Request(
+                url,
+                headers=decision,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                meta={"handle_httpstatus_list": [304], "article_url": url},
+            )
+
+    def parse_article(self, response: Response) -> Iterator[FetchedPage]:
+        url = response.meta["article_url"]
+        if response.status == 304:
+            self.job.counts.not_modified += 1
+            with self.job.context.database.session() as session:
+                store.mark_checked(session, url, utcnow())
+            self.job.progress()
+            return
+        if not isinstance(response, TextResponse) or not _is_type(response, HTML_TYPES, True):
+            self._count_error("not_html", url, f"not an HTML page ({_content_type(response)})")
+            return
+        yield FetchedPage(
+            url=url,
+            final_url=response.url,
+            html=response.text,
+            fetched_at=utcnow(),
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
+        )
+
+    def article_failed(self, failure: Failure) -> None:
+        kind, description = failure_kind(failure)
+        self._count_error(kind, failure.request.url, description)
+
+    def _count_error(self, kind: str, url: str, description: str) -> None:
+        self.job.counts.error(kind)
+        self.job.first_error = self.job.first_error or f"{url}: {description}"
+        log.warning("%s: %s: %s", self.job.source.name, url, description)
+        self.job.progress()
+
+
+def _content_type(response: Response) -> str:
+    return (_header(response, "Content-Type") or "").split(";")[0].strip().lower()
+
+
+def _is_type(response: Response, types: tuple[str, ...], missing_ok: bool) -> bool:
+    content_type = _content_type(response)
+    return (missing_ok and not content_type) or content_type in types
+
+
+# --- feeds ---------------------------------------------------------------------------------------
+
+
+class FeedSpider(SourceSpider):
+    """RSS 0.9x/1.0/2.0 and Atom, read by feedparser (which copes with most broken XML)."""
+
+    source_type = "feed"
+
+    def read_source(self, response: Response) -> Iterator[scrapy.Request]:
+        yield from self.read_feed(response)
+
+    def read_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        if not response.body.strip():
+            self.source_error("empty", response.url, "empty feed")
+            return
+        parsed = feedparser.parse(
+            response.body,
+            response_headers={"content-type": _header(response, "Content-Type") or ""},
+        )
+        if not parsed.version and not parsed.entries:
+            problem = parsed.get("bozo_exception") or "not an RSS or Atom feed"
+            self.source_error("malformed_feed", response.url, f"unreadable feed: {problem}")
+            return
+        links = []
+        for entry in parsed.entries:
+            href = entry.get("link") or _first_alternate(entry)
+            if href:
+                modified = parse_datetime(entry.get("updated") or entry.get("published"))
+                links.append(Link(normalise_url(href, base=response.url), modified))
+        yield from self.follow(links)
+
+
+def _first_alternate(entry: Any) -> str | None:
+    for link in entry.get("links", []):
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return str(link["href"])
+    guid = entry.get("id")
+    return guid if isinstance(guid, str) and guid.startswith(("http://", "https://")) else None
+
+
+# --- sitemaps ------------------------------------------------------------------------------------
+
+_XML_PARSER = etree.XMLParser(
+    recover=True, resolve_entities=False, no_network=True, remove_comments=True
+)
+
+
+class SitemapSpider(SourceSpider):
+    """Sitemap indexes (each child sitemap is read) and url sets, Google News ones included
+    (`news:publication_date` and `lastmod` say when an entry changed)."""
+
+    source_type = "sitemap"
+
+    def read_source(self, response: Response) -> Iterator[scrapy.Request]:
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gzip.decompress(body)
+            except (OSError, EOFError):
+                self.source_error("malformed_sitemap", response.url, "broken gzip data")
+                return
+        root = etree.fromstring(body, _XML_PARSER) if body.strip() else None
+        if root is None:
+            self.source_error("malformed_sitemap", response.url, "not an XML sitemap")
+            return
+        kind = etree.QName(root).localname
+        if kind == "sitemapindex":
+            for loc in _locs(root, "sitemap"):
+                yield scrapy.Request(
+                    normalise_url(loc.url, base=response.url),
+                    callback=self.read_source,
+                    errback=self.source_failed,
+                )
+        elif kind == "urlset":
+            yield from self.follow(_locs(root, "url"))
+        else:
+            self.source_error("malformed_sitemap", response.url, f"unexpected <{kind}> root")
+
+
+def _locs(root: etree._Element, element: str) -> list[Link]:
+    links = []
+    for node in root:
+        if not isinstance(node.tag, str) or etree.QName(node).localname != element:
+            continue
+        fields: dict[str, str] = {}
+        for child in node.iter():
+            if isinstance(child.tag, str) and child.text and child.text.strip():
+                fields.setdefault(etree.QName(child).localname, child.text.strip())
+        if "loc" in fields:
+            modified = parse_datetime(fields.get("lastmod") or fields.get("publication_date"))
+            links.append(Link(fields["loc"], modified))
+    return links
+
+
+# --- listing pages -------------------------------------------------------------------------------
+
+
+class PageSpider(SourceSpider):
+    """An HTML section page: article links by the source's `follow` pattern, else by the
+    same-site, article-like-path heuristic; feeds it announces (`<link rel=alternate>`) are
+    read too."""
+
+    source_type = "page"
+
+    def read_source(self, response: Response) -> Iterator[scrapy.Request]:
+        if not isinstance(response, TextResponse) or not _is_type(response, HTML_TYPES, True):
+            self.source_error("not_html", response.url, "listing page is not HTML")
+            return
+        follow = re.compile(self.job.source.follow) if self.job.source.follow else None
+        links = []
+        for href in response.css("a::attr(href)").getall():
+            url = normalise_url(href, base=response.url)
+            if follow is not None:
+                if follow.search(url):
+                    links.append(Link(url))
+            elif looks_like_article(url, response.url):
+                links.append(Link(url))
+        yield from self.follow(links)
+        for node in response.css('link[rel~="alternate"]'):
+            feed_type = (node.attrib.get("type") or "").lower()
+            href = node.attrib.get("href")
+            if href and feed_type in FEED_TYPES:
+                url = normalise_url(href, base=response.url)
+                if same_site(url, response.url):
+                    yield scrapy.Request(url, callback=self.read_feed, errback=self.source_failed)
+
+    read_feed = FeedSpider.read_feed
+
+
+SPIDERS: dict[str, type[SourceSpider]] = {
+    spider.source_type: spider for spider in (FeedSpider, SitemapSpider, PageSpider)
+}

@@ -1,0 +1,36 @@
+"""Topic matching: which configured stories an article is about, by the topics' keywords."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from config import Config, Keywords, Source
+
+
+@lru_cache(maxsize=1024)
+def _pattern(entry: str) -> re.Pattern[str]:
+    """An entry "a|b" matches either alternative, as whole words, case-insensitively."""
+    alternatives = [re.escape(part.strip()) for part in entry.split("|") if part.strip()]
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+
+
+def keywords_match(keywords: Keywords, text: str) -> bool:
+    def found(entry: str) -> bool:
+        return bool(_pattern(entry).search(text))
+
+    if not all(found(entry) for entry in keywords.all):
+        return False
+    if keywords.any and not any(found(entry) for entry in keywords.any):
+        return False
+    return not any(found(entry) for entry in keywords.not_)
+
+
+def match_topics(config: Config, source: Source, title: str | None, text: str) -> list[str]:
+    """The source's topics whose keywords match the title and text."""
+    haystack = f"{title or ''}\n{text}"
+    return [
+        topic_id
+        for topic_id in config.source_topics(source)
+        if keywords_match(config.topics[topic_id].keywords, haystack)
+    ]

@@ -1,0 +1,127 @@
+"""Articles, their versions, topics and figures: every query the crawl's store step needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, ArticleTopic, ArticleVersion, Figure, Source
+
+CHUNK = 500  # URLs per IN (...) query: well under every backend's parameter limit
+
+
+def articles_by_url(session: Session, urls: Iterable[str]) -> dict[str, Article]:
+    """The stored articles among these (normalised) URLs, by URL."""
+    wanted = list(dict.fromkeys(urls))
+    found: dict[str, Article] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        for article in session.scalars(select(Article).where(Article.url.in_(chunk))):
+            found[article.url] = article
+    return found
+
+
+def article_by_url(session: Session, url: str) -> Article | None:
+    return session.scalars(select(Article).where(Article.url == url)).one_or_none()
+
+
+def latest_version(session: Session, article: Article) -> ArticleVersion | None:
+    if article.id is None:
+        return None
+    return session.scalars(
+        select(ArticleVersion)
+        .where(ArticleVersion.article_id == article.id)
+        .order_by(ArticleVersion.number.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def add_version(
+    session: Session,
+    article: Article,
+    title: str | None,
+    text: str,
+    text_hash: str,
+    published_at: datetime | None,
+    modified_at: datetime | None,
+    fetched_at: datetime,
+) -> ArticleVersion:
+    """A new version numbered after the last; the article's title/text follow it (and the
+    full-text index follows them, by trigger)."""
+    article.version_count = (article.version_count or 0) + 1
+    version = ArticleVersion(
+        article=article,
+        number=article.version_count,
+        title=title,
+        text=text,
+        text_hash=text_hash,
+        published_at=published_at,
+        modified_at=modified_at,
+        fetched_at=fetched_at,
+    )
+    session.add(version)
+    article.title, article.text = title, text
+    return version
+
+
+def add_topics(session: Session, article: Article, topics: Iterable[str]) -> None:
+    """Tag the article with these topics (kept tags stay: an article once about a story is)."""
+    have = {row.topic for row in article.topics}
+    for topic in topics:
+        if topic not in have:
+            article.topics.append(ArticleTopic(topic=topic))
+            have.add(topic)
+
+
+def add_figures(session: Session, version: ArticleVersion, figures: Sequence[Figure]) -> None:
+    for figure in figures:
+        figure.version = version
+        figure.article_id = version.article.id
+        session.add(figure)
+
+
+def near_duplicate_candidates(session: Session, since: datetime) -> list[tuple[int, int]]:
+    """(id, simhash) of originals (not themselves copies) first seen since `since`."""
+    rows = session.execute(
+        select(Article.id, Article.simhash).where(
+            Article.simhash.is_not(None),
+            Article.duplicate_of_id.is_(None),
+            Article.first_seen_at >= since,
+        )
+    )
+    return [(article_id, value) for article_id, value in rows]
+
+
+def article_text(session: Session, article_id: int) -> str:
+    return session.scalars(select(Article.text).where(Article.id == article_id)).one() or ""
+
+
+def mark_checked(
+    session: Session,
+    url: str,
+    checked_at: datetime,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> None:
+    """A revisit answered 304 (or with the same text): remember when, and any new validators."""
+    article = article_by_url(session, url)
+    if article is None:
+        return
+    article.last_checked_at = checked_at
+    article.etag = etag or article.etag
+    article.last_modified = last_modified or article.last_modified
+
+
+def save_source_validators(
+    session: Session, source_id: int, etag: str | None, last_modified: str | None
+) -> None:
+    source = session.get_one(Source, source_id)
+    source.etag, source.last_modified = etag, last_modified
+
+
+def source_validators(session: Session, source_id: int) -> tuple[str | None, str | None]:
+    source = session.get_one(Source, source_id)
+    return source.etag, source.last_modified
