@@ -486,7 +486,7 @@ def search_command(
             [
                 dict(zip(headers, (
                     hit.article_id, hit.date.isoformat(), hit.source, hit.title, hit.url,
-                    round(hit.score, 6), hit.highlighted("**", "**"),
+                    float(f"{hit.score:.4g}"), hit.highlighted("**", "**"),
                 ), strict=True))
                 for hit in hits
             ],
@@ -497,7 +497,11 @@ def search_command(
     if not hits:
         app.console.print(f"no articles match {escape(query)!r}")
         return
-    table = Table("date", "source", "article", "snippet")
+    table = Table()
+    table.add_column("date", no_wrap=True)
+    table.add_column("source")
+    table.add_column("article", overflow="fold")
+    table.add_column("snippet", ratio=2)
     for hit in hits:
         table.add_row(
             f"{hit.date:%Y-%m-%d}",
@@ -584,14 +588,22 @@ def figures_command(
     if not rows:
         app.console.print("no reports of tracked quantities" + (" match" if key or topic else ""))
         return
-    table = Table("date", "quantity", "value", "unit", "attribution", "outlet", "status", "article")
+    several = len({row.quantity for row in rows}) > 1
+    table = Table()
+    table.add_column("date", no_wrap=True)
+    if several:
+        table.add_column("quantity")
+    for name in ("value", "unit", "attribution", "outlet"):
+        table.add_column(name)
+    table.add_column("status", no_wrap=True)
+    table.add_column("article", overflow="fold")
     for row in rows:
         status = row.status or "—"
         if row.projection and row.status != "forecast":
             status += " (forecast)"
         table.add_row(
             f"{row.date:%Y-%m-%d %H:%M}",
-            escape(row.quantity),
+            *([escape(row.quantity)] if several else []),
             figure_value(row.value, row.low, row.high, row.qualifier),
             escape(row.unit or "—"),
             escape(row.attribution or "—"),
@@ -771,7 +783,7 @@ def export_command(
     stream = (
         output_path.open("w", encoding="utf-8", newline="")
         if output_path is not None
-        else click.get_text_stream("stdout")
+        else sys.stdout
     )
     try:
         writer = csv.writer(stream, lineterminator="\n") if output == "csv" else None

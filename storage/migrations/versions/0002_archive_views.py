@@ -20,7 +20,8 @@ FIGURES_VIEW = """
 CREATE VIEW figures_view AS
 SELECT
     f.id AS figure_id,
-    COALESCE(a.published_at, a.first_seen_at) AS reported_at,
+    CASE WHEN v.number > 1 THEN v.fetched_at
+         ELSE COALESCE(a.published_at, a.first_seen_at) END AS reported_at,
     f.topic,
     f.quantity,
     f.value,

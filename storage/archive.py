@@ -1,0 +1,193 @@
+"""Reading the archive back: the timeline of a tracked quantity, and one article with its history.
+
+A report's date is its article's `published_at`, else when newsmon first saw the article; a figure
+of a later version (a revision) is dated when that version was fetched. Figure
+statuses are whatever alerts/ stored (new, changed, corroboration, forecast, revised, duplicate,
+untracked) or None for figures not assessed yet.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from storage.models import Article, ArticleVersion, Figure, Source
+
+TIMELINE_FIELDS = (
+    "date", "quantity", "value", "low", "high", "qualifier", "unit", "text", "attribution",
+    "forecast", "status", "outlet", "url", "title", "version", "figure_id",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One report of a quantity's value: a stored figure with its article and outlet."""
+
+    figure_id: int
+    date: datetime
+    quantity: str
+    value: float
+    low: float | None
+    high: float | None
+    qualifier: str
+    unit: str | None
+    text: str
+    attribution: str | None
+    projection: bool
+    status: str | None
+    outlet: str | None
+    url: str
+    title: str | None
+    version: int
+
+    def as_record(self) -> dict[str, object]:
+        """A JSON/CSV-ready dict (dates as ISO 8601)."""
+        return {
+            "date": self.date.isoformat(),
+            "quantity": self.quantity,
+            "value": self.value,
+            "low": self.low,
+            "high": self.high,
+            "qualifier": self.qualifier,
+            "unit": self.unit,
+            "text": self.text,
+            "attribution": self.attribution,
+            "forecast": self.projection,
+            "status": self.status,
+            "outlet": self.outlet,
+            "url": self.url,
+            "title": self.title,
+            "version": self.version,
+            "figure_id": self.figure_id,
+        }
+
+
+def report_date() -> sa.ColumnElement[datetime]:
+    """The SQL expression of an article's date: published, else first seen."""
+    return sa.func.coalesce(
+        Article.published_at, Article.first_seen_at, type_=Article.published_at.type
+    )
+
+
+def figure_date() -> sa.ColumnElement[datetime]:
+    """When a figure was reported: its article's date for the first version; for a later
+    version (a revision), when that version was fetched. Needs Figure joined to its version."""
+    return sa.case(
+        (ArticleVersion.number > 1, ArticleVersion.fetched_at),
+        else_=report_date(),
+    )
+
+
+def figure_timeline(
+    session: Session,
+    quantity: str | None = None,
+    topic: str | None = None,
+    since: datetime | None = None,
+    limit: int | None = None,
+) -> list[TimelineRow]:
+    """Reports of tracked quantities, oldest first. `quantity` is "topic/quantity"; `topic`
+    keeps that topic's quantities; `limit` keeps the newest reports."""
+    date = figure_date().label("date")
+    statement = (
+        sa.select(
+            Figure.id,
+            date,
+            Figure.quantity,
+            Figure.value,
+            Figure.low,
+            Figure.high,
+            Figure.qualifier,
+            Figure.unit,
+            Figure.text,
+            Figure.attribution,
+            Figure.projection,
+            Figure.status,
+            Source.name.label("outlet"),
+            Article.url,
+            Article.title,
+            ArticleVersion.number.label("version"),
+        )
+        .join(Article, Article.id == Figure.article_id)
+        .join(ArticleVersion, ArticleVersion.id == Figure.version_id)
+        .outerjoin(Source, Source.id == Article.source_id)
+        .where(Figure.quantity.is_not(None))
+    )
+    if quantity is not None:
+        statement = statement.where(Figure.quantity == quantity)
+    if topic is not None:
+        statement = statement.where(Figure.topic == topic)
+    if since is not None:
+        statement = statement.where(figure_date() >= since)
+    if limit is not None:
+        newest = statement.order_by(date.desc(), Figure.id.desc()).limit(limit).subquery()
+        rows = session.execute(sa.select(newest).order_by(newest.c.date, newest.c.id)).all()
+    else:
+        rows = session.execute(statement.order_by(date, Figure.id)).all()
+    return [TimelineRow(row[0], *row[1:]) for row in rows]
+
+
+def tracked_quantities(session: Session, topic: str | None = None) -> list[str]:
+    """The quantities that have at least one stored figure (of the topic, if given)."""
+    statement = sa.select(Figure.quantity).where(Figure.quantity.is_not(None)).distinct()
+    if topic is not None:
+        statement = statement.where(Figure.topic == topic)
+    return sorted(session.scalars(statement))
+
+
+class ArticleNotFound(LookupError):
+    """No stored article has that URL or id; str() says which."""
+
+
+def find_article(session: Session, url_or_id: str) -> Article:
+    """An article by numeric id or URL, its source, topics, versions and their figures loaded."""
+    options = (
+        selectinload(Article.versions).selectinload(ArticleVersion.figures),
+        selectinload(Article.topics),
+        selectinload(Article.source),
+    )
+    article = None
+    if url_or_id.isdigit():
+        article = session.get(Article, int(url_or_id), options=options)
+    else:
+        article = session.scalars(
+            sa.select(Article).where(Article.url == url_or_id).options(*options)
+        ).first()
+        if article is None:  # tolerate a missing or extra trailing slash
+            alternative = url_or_id[:-1] if url_or_id.endswith("/") else url_or_id + "/"
+            article = session.scalars(
+                sa.select(Article).where(Article.url == alternative).options(*options)
+            ).first()
+    if article is None:
+        raise ArticleNotFound(f"no stored article has the {_what(url_or_id)} {url_or_id!r}")
+    return article
+
+
+def _what(url_or_id: str) -> str:
+    return "id" if url_or_id.isdigit() else "URL"
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def version_diff(old: ArticleVersion, new: ArticleVersion, context: int = 1) -> Iterator[str]:
+    """A readable diff of two versions' title and text, one sentence per line, unified style
+    (`-` removed, `+` added, ` ` context, `@@` between distant changes)."""
+
+    def lines(version: ArticleVersion) -> list[str]:
+        sentences = [s.strip() for s in _SENTENCE_END.split(version.text or "") if s.strip()]
+        return [f"title: {version.title or ''}", *sentences]
+
+    yield from difflib.unified_diff(
+        lines(old),
+        lines(new),
+        fromfile=f"version {old.number} ({old.fetched_at:%Y-%m-%d %H:%M})",
+        tofile=f"version {new.number} ({new.fetched_at:%Y-%m-%d %H:%M})",
+        n=context,
+        lineterm="",
+    )

@@ -1,0 +1,235 @@
+"""`newsmon search` and storage.search: one web-search query syntax on both backends, ranking,
+filters, highlighted snippets, every output format, and bad queries as one clear line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from archive_data import fill_archive, newsmon, write_archive_config
+from click.testing import CliRunner
+
+from cli import main
+from storage import Database
+from storage.search import (
+    MATCH_END,
+    MATCH_START,
+    QueryError,
+    SearchFilters,
+    Term,
+    fts5_match,
+    parse_query,
+    search_articles,
+)
+
+
+@pytest.fixture
+def archive(database: Database) -> dict[str, int]:
+    return fill_archive(database)
+
+
+def search(database: Database, query: str, **filters: object) -> list[str]:
+    limit = int(filters.pop("limit", 20))  # type: ignore[call-overload]
+    with database.session() as session:
+        hits = search_articles(session, query, SearchFilters(**filters), limit)  # type: ignore[arg-type]
+    return [hit.url.rsplit("/", 1)[1] for hit in hits]
+
+
+# --- the query syntax (no database) -------------------------------------------------------
+
+
+def test_parse_query_words_phrases_or_and_exclusions() -> None:
+    assert parse_query('troops "North Korean" -drill OR kursk') == [
+        [Term("troops"), Term("North Korean"), Term("drill", exclude=True)],
+        [Term("kursk")],
+    ]
+
+
+def test_dangling_and_doubled_or_are_ignored() -> None:
+    assert parse_query("OR troops or OR kursk OR") == [[Term("troops")], [Term("kursk")]]
+
+
+def test_fts5_expression_quotes_every_term() -> None:
+    groups = parse_query('title:troops NEAR(x) "say ""hi""" -a*')
+    assert fts5_match(groups) == ('(("title:troops" AND "NEAR(x)" AND "say " AND "hi") NOT "a*")')
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "has no words to search for"),
+        ("   ", "has no words to search for"),
+        ('"" ( ) * OR', "has no words to search for"),
+        ("-troops", "is excluded; add at least one word"),
+        ("kursk OR -troops", "is excluded; add at least one word"),
+    ],
+)
+def test_queries_that_ask_for_nothing_are_refused(query: str, message: str) -> None:
+    with pytest.raises(QueryError, match=message):
+        parse_query(query)
+
+
+# --- searching, both backends --------------------------------------------------------------
+
+
+def test_words_must_all_occur_and_title_matches_rank_first(database, archive) -> None:
+    assert set(search(database, "troops russia")) == {"kursk", "pentagon-troops"}
+    assert search(database, "soldiers russia") == ["kursk"]
+    # "kursk" is in two titles and in one text only: the title hits rank above it
+    assert search(database, "kursk")[-1] == "pentagon-troops"
+    assert set(search(database, "kursk")) == {"kursk", "front", "pentagon-troops"}
+
+
+def test_phrase_or_and_exclusion(database, archive) -> None:
+    assert search(database, '"kremlin declined"') == ["kursk"]
+    assert search(database, '"declined kremlin"') == []  # word order matters in a phrase
+    assert set(search(database, "rain OR pentagon")) == {"seoul-rain", "pentagon-troops"}
+    assert set(search(database, "kursk -pentagon")) == {"kursk", "front"}
+    assert search(database, 'troops -"Kremlin declined"') == ["pentagon-troops"]
+
+
+def test_stemming_matches_other_word_forms(database, archive) -> None:
+    assert search(database, "soldier") == ["kursk"]  # the text says "soldiers"
+    assert "kursk" in search(database, "arriving")  # "arrive", "arrived"
+
+
+def test_filters_topic_source_dates_and_limit(database, archive) -> None:
+    assert search(database, "seoul", topic="nk") == ["kursk"]
+    assert search(database, "seoul", source="wire") == ["seoul-rain"]
+    oct_21 = datetime(2024, 10, 21, tzinfo=UTC)
+    assert set(search(database, "kursk", since=oct_21)) == {"front", "pentagon-troops"}
+    assert search(database, "kursk", until=oct_21) == ["kursk"]
+    # the Pentagon article has no published date: first_seen_at (Oct 28) dates it
+    assert search(database, "pentagon", until=oct_21) == []
+    assert len(search(database, "kursk", limit=1)) == 1
+
+
+def test_snippet_marks_each_match(database, archive) -> None:
+    with database.session() as session:
+        [hit] = search_articles(session, '"Kremlin declined"', limit=5)
+    # SQLite marks each word of a phrase, PostgreSQL the phrase as one span
+    marked = hit.highlighted("<", ">")
+    assert "<Kremlin" in marked and "declined>" in marked, marked
+    assert hit.snippet.count(MATCH_START) == hit.snippet.count(MATCH_END) >= 1
+    assert "Kremlin declined to comment" in hit.plain_snippet
+    assert hit.score > 0 and hit.source == "yonhap"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("title:kursk", []),  # a column filter in FTS5, here the words "title" and "kursk"
+        ("kursk NEAR troops", []),  # no article says "near"
+        ("kursk*", ["front", "kursk", "pentagon-troops"]),
+        ("^kursk", ["front", "kursk", "pentagon-troops"]),
+        ('"declined to comment', ["kursk"]),  # an unterminated phrase runs to the end
+        ("escalation.", ["pentagon-troops"]),
+    ],
+)
+def test_fts_syntax_in_user_text_is_read_as_words(
+    database, archive, query: str, expected: list[str]
+) -> None:
+    assert sorted(search(database, query)) == expected
+
+
+def test_no_match_is_an_empty_list(database, archive) -> None:
+    assert search(database, "zeppelin") == []
+
+
+def test_empty_archive(database) -> None:
+    assert search(database, "troops") == []
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, database_url: str, archive) -> Path:
+    return write_archive_config(tmp_path, database_url)
+
+
+def run(config_path: Path, *args: str):
+    return CliRunner().invoke(main, ["--config", str(config_path), "search", *args])
+
+
+def test_search_table_as_a_user_runs_it(config_path: Path) -> None:
+    result = newsmon("--config", config_path, "search", "kremlin")
+    assert result.returncode == 0, result.stderr
+    assert "North Korean troops arrive in Russia's Kursk region" in result.stdout
+    assert "https://yonhap.example.org/kursk" in result.stdout
+    assert "Kremlin declined to comment" in result.stdout
+    assert "pentagon" not in result.stdout.lower()
+
+
+def test_search_json_marks_matches_with_double_asterisks(config_path: Path) -> None:
+    result = run(config_path, "kursk", "--source", "yonhap", "--format", "json")
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.output)
+    assert {record["url"] for record in records} == {
+        "https://yonhap.example.org/kursk",
+        "https://yonhap.example.org/front",
+    }
+    assert all("**Kursk**" in record["snippet"] for record in records)
+    assert set(records[0]) == {"id", "date", "source", "title", "url", "score", "snippet"}
+
+
+def test_search_csv(config_path: Path) -> None:
+    result = run(config_path, "rain", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [row["title"] for row in rows] == ["Rain in Seoul"]
+    assert rows[0]["date"].startswith("2024-10-20") and "**rain**" in rows[0]["snippet"].lower()
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [("table", "no articles match 'zeppelin'\n"), ("json", "[]\n"), ("csv", None)],
+)
+def test_search_with_no_hits(config_path: Path, output: str, expected: str | None) -> None:
+    result = run(config_path, "zeppelin", "--format", output)
+    assert result.exit_code == 0, result.output
+    if expected is None:
+        assert result.output == "id,date,source,title,url,score,snippet\n"
+    else:
+        assert result.output == expected
+
+
+def test_search_filters_on_the_command_line(config_path: Path) -> None:
+    result = run(config_path, "kursk", "--topic", "nk", "--since", "2024-10-21", "--until",
+                 "2024-10-26", "--format", "json")  # fmt: skip
+    assert [record["title"] for record in json.loads(result.output)] == ["Kursk front quiet"]
+
+
+def test_bad_query_is_one_line_exit_2(config_path: Path) -> None:
+    result = newsmon("--config", config_path, "search", "--", "-troops")
+    assert result.returncode == 2
+    assert result.stderr.startswith("newsmon: search query '-troops': every word")
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["troops", "--since", "last tuesday"], "--since 'last tuesday': give a duration"),
+        (["troops", "--until", "soon"], "--until 'soon': give a duration"),
+        (["troops", "--topic", "weather"], "--topic 'weather': no such topic; topics: nk, quake"),
+        (["troops", "--limit", "0"], "Invalid value for '--limit'"),
+        (["troops", "--format", "xml"], "Invalid value for '--format'"),
+    ],
+)
+def test_bad_arguments_exit_2(config_path: Path, args: list[str], message: str) -> None:
+    result = run(config_path, *args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_stop_words_only(config_path: Path, database_url: str) -> None:
+    """PostgreSQL does not index 'the'; SQLite does. Either way no SQL error reaches the user."""
+    result = run(config_path, "the")
+    if database_url.startswith("sqlite"):
+        assert result.exit_code == 0 and "Kursk" in result.output
+    else:
+        assert result.exit_code == 2 and "only very common words" in result.output
