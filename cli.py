@@ -353,41 +353,35 @@ def status_command(app: App, output_format: str) -> None:
     now, console = report.now, app.console
     console.print(f"[bold]daemon[/] {report.daemon.describe(now)}")
     console.print(f"[bold]database[/] {report.database}")
-    table = Table(
-        "source", "schedule", "last run", "result", "requests", "new articles", "new versions",
-        "errors", "next run", "message", title="sources", title_justify="left",
-    )  # fmt: skip
+    table = Table("source", "last run", "result", "counts", "next run", title="sources")
+    table.title_justify = "left"
+    table.columns[3].no_wrap = True
+    problems = []
     for source in report.sources:
         run = source.last_run
-        if source.next_run is not None:
-            next_run = (
-                "now"
-                if source.next_run <= now
-                else "in " + describe_delta((source.next_run - now).total_seconds())
-            )
+        if source.next_run is None:
+            next_run = "-"  # the daemon line above says why
+        elif source.next_run <= now:
+            next_run = "now"
         else:
-            next_run = "(daemon not running)"
+            next_run = "in " + describe_delta((source.next_run - now).total_seconds())
         if run is None:
-            table.add_row(source.name, source.schedule, "never", "", "", "", "", "", next_run, "")
+            table.add_row(source.name, "never", "", "", next_run)
             continue
-        took = (
-            f" ({describe_delta((run.finished_at - run.started_at).total_seconds())})"
-            if run.finished_at
-            else ""
+        when = describe_delta((now - run.started_at).total_seconds()) + " ago"
+        if run.finished_at:
+            when += f" ({describe_delta((run.finished_at - run.started_at).total_seconds())})"
+        counts = (
+            f"{run.requests} req, {run.new_articles} new, {run.new_versions} rev, {run.errors} err"
         )
-        table.add_row(
-            source.name,
-            source.schedule,
-            describe_delta((now - run.started_at).total_seconds()) + " ago" + took,
-            run.status,
-            str(run.requests),
-            str(run.new_articles),
-            str(run.new_versions),
-            str(run.errors),
-            next_run,
-            run.message or "",
-        )
+        table.add_row(source.name, when, run.status, counts, next_run)
+        if run.message:
+            problems.append(f"  {source.name}: {run.message}")
     console.print(table)
+    if problems:
+        console.print("[bold]last run messages[/]")
+        for line in problems:
+            console.print(line, markup=False, highlight=False)
     outbox = report.outbox
     console.print(
         f"[bold]outbox[/] {outbox.pending} pending ({outbox.due} due now), {outbox.failed} failed"
