@@ -132,6 +132,8 @@ def run_crawl_in_child(
                 )
             process.join(min(0.25, remaining))
         error = _received(receiver)
+        # leftovers of its group (extraction workers) must not outlive it
+        _signal_group(process, signal.SIGKILL)
         return _outcome(process.exitcode, error, memory_limit, time.monotonic() - started)
     finally:
         receiver.close()
@@ -171,8 +173,9 @@ def _size(size: int) -> str:
 
 
 def _end(process: multiprocessing.process.BaseProcess, grace: float) -> None:
-    """SIGTERM the crawl's process group, SIGKILL it if still there after `grace` seconds."""
-    _signal_group(process, signal.SIGTERM)
+    """SIGTERM the crawl (Scrapy then stops gracefully and closes its runs), SIGKILL its whole
+    process group if it is still there after `grace` seconds."""
+    _signal_leader(process, signal.SIGTERM)
     process.join(grace)
     if process.is_alive():
         log.warning("crawl process %s ignored SIGTERM for %gs; killing it", process.pid, grace)
@@ -180,22 +183,23 @@ def _end(process: multiprocessing.process.BaseProcess, grace: float) -> None:
         process.join()
     else:
         # its worker processes (same group) may outlive it: they go too
-        _signal_group(process, signal.SIGKILL, only_group=True)
+        _signal_group(process, signal.SIGKILL)
 
 
-def _signal_group(
-    process: multiprocessing.process.BaseProcess, signum: int, only_group: bool = False
-) -> None:
-    pid = process.pid
-    if pid is None:
+def _signal_leader(process: multiprocessing.process.BaseProcess, signum: int) -> None:
+    if process.pid is not None and process.exitcode is None:
+        with contextlib.suppress(ProcessLookupError):  # it exited meanwhile
+            os.kill(process.pid, signum)
+
+
+def _signal_group(process: multiprocessing.process.BaseProcess, signum: int) -> None:
+    """Signal the group the child leads (itself and the worker processes it started)."""
+    if process.pid is None:
         return
     try:
-        os.killpg(pid, signum)  # the child made itself the leader of group `pid`
+        os.killpg(process.pid, signum)
     except ProcessLookupError:
-        if not only_group and process.exitcode is None:
-            # it has not reached os.setpgrp() yet; if it has exited meanwhile, nothing to stop
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signum)
+        _signal_leader(process, signum)  # it has not reached os.setpgrp() yet (or is gone)
 
 
 # --- in the child ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from storage.crawls import RunCounts, abandon_running_runs, ensure_source, finish_run, start_run
-from storage.models import DaemonState, Delivery
+from storage.models import CrawlRun, DaemonState, Delivery, Source
 
 HEARTBEAT = "daemon"  # the one DaemonState row: one daemon per database
 # pg_try_advisory_lock key: "newsmon" in ASCII; advisory locks are per database
@@ -69,12 +69,25 @@ def record_crawl_outcome(
     message: str,
     started_at: datetime,
 ) -> int:
-    """Close the runs a crawl left 'running' when it was killed or crashed, with `status` and
-    `message`; when it left none (it died before starting one), record a run so the failure shows
-    in `newsmon status`. Returns the number of runs closed or recorded."""
+    """Record how a crawl the daemon had to stop (or that crashed) ended: its runs still
+    'running' are closed with `status` and `message`, and so are the ones it closed itself when
+    told to stop (a crawl cut short is not 'ok'; its counts are kept). When it left no run (it
+    died before starting one), one is recorded so the failure shows in `newsmon status`.
+    Returns the number of runs closed or recorded."""
     closed = abandon_running_runs(session, [source_name], status, message)
-    if closed:
-        return closed
+    cut_short = session.scalars(
+        select(CrawlRun)
+        .join(Source)
+        .where(
+            Source.name == source_name,
+            CrawlRun.started_at >= started_at,
+            CrawlRun.status == "ok",
+        )
+    ).all()
+    for run in cut_short:
+        run.status, run.message = status, message
+    if closed or cut_short:
+        return closed + len(cut_short)
     source = ensure_source(session, source_name, source_url, source_type)
     run = start_run(session, source, started_at)
     finish_run(session, run.id, RunCounts(), status=status, message=message)

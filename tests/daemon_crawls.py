@@ -9,10 +9,14 @@ storage.crawls. What each does depends on the source's name prefix:
   crash-…  raises after starting its run
   hang-…   never returns
   hog-…    allocates memory until it cannot
+  stoppable-…  counts an article every 0.2 s until SIGTERM, then closes its run as ok and
+           returns (as Scrapy does when told to stop)
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -53,6 +57,12 @@ def _behave(name: str, database: Database, source_id: int) -> RunCounts:
         hoard = []
         while True:
             hoard.append(bytearray(50 * 1024 * 1024))
+    if name.startswith("stoppable-"):
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+        while not stop.wait(0.2):
+            counts.new_articles += 1
+        return counts
     if name.startswith("slow-"):
         for _ in range(60):
             with database.session() as session:
