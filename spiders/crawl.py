@@ -83,6 +83,7 @@ def crawl_settings(config: Config) -> Settings:
             "COOKIES_ENABLED": False,
             "TELNETCONSOLE_ENABLED": False,
             "LOG_LEVEL": "ERROR",
+            "LOG_INSTALL_ROOT_HANDLER": False,  # the caller (CLI, daemon) owns logging
             "LOGSTATS_INTERVAL": 0,
             "STATS_DUMP": False,
             "TWISTED_REACTOR": REACTOR,
@@ -131,11 +132,16 @@ def run_crawl(
     with database.session() as session:
         for source in sources:
             row = ensure_source(session, source.name, source.url, source.type)
+            previous_run_at = row.last_run_at
             run = start_run(session, row, started_at)
-            jobs.append(SourceJob(source, row.id, run.id, context, row.etag, row.last_modified))
+            jobs.append(
+                SourceJob(
+                    source, row.id, run.id, context, row.etag, row.last_modified, previous_run_at
+                )
+            )
     try:
         with _progress(jobs, context, show_progress):
-            process = CrawlerProcess(crawl_settings(config), install_root_handler=False)
+            process = CrawlerProcess(crawl_settings(config))
             _quiet_scrapy_logs()
             for job in jobs:
                 process.crawl(SPIDERS[job.source.type], job=job)

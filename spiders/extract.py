@@ -73,7 +73,7 @@ class ExtractionError(Exception):
 class ArticleRecord:
     """What newsmon reads from one article page."""
 
-    url: str  # canonical, normalised
+    url: str | None  # canonical, normalised (None: a local file without a canonical link)
     title: str | None
     authors: list[str]
     published: datetime | None
@@ -116,13 +116,14 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
 
 
-def extract_article(html: bytes | str, url: str) -> ArticleRecord:
-    """Read one article page. Raises ExtractionError (kind `empty`, `not_html`, `no_text`)."""
+def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
+    """Read one article page fetched from `url` (None: a local file, whose canonical link is
+    taken whatever its site). Raises ExtractionError (kind `empty`, `not_html`, `no_text`)."""
     if not (html.strip() if isinstance(html, str) else html.strip()):
-        raise ExtractionError("empty", f"{url}: empty page")
+        raise ExtractionError("empty", "empty page")
     tree = load_html(html)
     if tree is None:
-        raise ExtractionError("not_html", f"{url}: not an HTML page")
+        raise ExtractionError("not_html", "not an HTML page")
     meta = read_metadata(tree, url)
     document = trafilatura.bare_extraction(
         tree,
@@ -133,23 +134,23 @@ def extract_article(html: bytes | str, url: str) -> ArticleRecord:
     )
     text = normalise_text(document.text or "") if document is not None else ""
     if not text:
-        raise ExtractionError("no_text", f"{url}: no article text found")
+        raise ExtractionError("no_text", "no article text found")
     title = meta.title or (document.title if document else None)
     if title and text.split("\n", 1)[0] == " ".join(title.split()):
         text = text.partition("\n")[2]  # the headline repeated as the body's first line
         if not text:
-            raise ExtractionError("no_text", f"{url}: no article text beyond the headline")
+            raise ExtractionError("no_text", "no article text beyond the headline")
     authors = meta.authors or _split_authors(document.author if document else None)
     published = meta.published or parse_datetime(document.date if document else None)
     return ArticleRecord(
-        url=meta.canonical or normalise_url(url),
+        url=meta.canonical or (normalise_url(url) if url else None),
         title=" ".join(title.split()) if title else None,
         authors=authors,
         published=published,
         modified=meta.modified,
         language=meta.language,
         text=text,
-        requested_url=normalise_url(url),
+        requested_url=normalise_url(url) if url else "",
     )
 
 
@@ -163,7 +164,7 @@ class PageMetadata:
     canonical: str | None = None
 
 
-def read_metadata(tree: lxml_html.HtmlElement, url: str) -> PageMetadata:
+def read_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMetadata:
     meta = PageMetadata()
     for node in _json_ld_articles(tree):
         meta.title = meta.title or _text(node.get("headline") or node.get("name"))
@@ -246,7 +247,7 @@ def _first_datetime(metas: dict[str, str], *keys: str) -> datetime | None:
     return None
 
 
-def _canonical(tree: lxml_html.HtmlElement, metas: dict[str, str], url: str) -> str | None:
+def _canonical(tree: lxml_html.HtmlElement, metas: dict[str, str], url: str | None) -> str | None:
     """The canonical link (else og:url), when it stays on the same site: a link to another
     site is a syndication credit, and merging the copy into the original would hide it."""
     links = tree.xpath('//link[@rel="canonical"]/@href') or [metas.get("og:url") or ""]
@@ -254,7 +255,9 @@ def _canonical(tree: lxml_html.HtmlElement, metas: dict[str, str], url: str) -> 
     if not href:
         return None
     candidate = normalise_url(href, base=url)
-    if not candidate.startswith(("http://", "https://")) or not same_site(candidate, url):
+    if not candidate.startswith(("http://", "https://")):
+        return None
+    if url is not None and not same_site(candidate, url):
         return None
     return candidate
 
@@ -321,3 +324,11 @@ def _language(value: Any) -> str | None:
     if not isinstance(value, str) or not re.match(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$", value):
         return None
     return re.split(r"[-_]", value.strip())[0].lower()
+
+
+def text_record(text: str) -> ArticleRecord:
+    """Plain text given as is (`newsmon extract --text`): no page, so no metadata."""
+    body = normalise_text(text)
+    if not body:
+        raise ExtractionError("empty", "no text")
+    return ArticleRecord(None, None, [], None, None, None, body)

@@ -23,6 +23,9 @@ class CrawlContext:
     duplicates: SimhashIndex
     started_at: datetime
     on_progress: Callable[[SourceJob], None] | None = None
+    # article URLs some source already requested in this crawl: two sources listing the same
+    # article (a feed and a sitemap) cost one download
+    requested: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -35,6 +38,7 @@ class SourceJob:
     context: CrawlContext
     etag: str | None = None  # validators stored from the previous crawl
     last_modified: str | None = None
+    previous_run_at: datetime | None = None  # child sitemaps unchanged since are not re-read
     counts: RunCounts = field(default_factory=RunCounts)
     new_etag: str | None = None  # validators of this crawl's 200 answer, saved at the end
     new_last_modified: str | None = None

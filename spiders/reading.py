@@ -16,7 +16,7 @@ class ReadFailure:
     message: str
 
 
-def read_article(html: bytes | str, url: str) -> ArticleRecord | ReadFailure:
+def read_article(html: bytes | str, url: str | None) -> ArticleRecord | ReadFailure:
     """Extract the article and the figures of its text (offsets into `record.text`)."""
     try:
         record = extract_article(html, url)

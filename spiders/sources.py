@@ -111,12 +111,12 @@ class SourceSpider(scrapy.Spider):
 
     def follow(self, links: Iterable[Link]) -> Iterator[scrapy.Request]:
         """Requests for the listed articles that are new or due for a revision check."""
+        context = self.job.context
         wanted: dict[str, Link] = {}
         for link in links:
             url = normalise_url(link.url)
-            if url.startswith(("http://", "https://")) and url not in wanted:
-                wanted[url] = link
-        context = self.job.context
+            if url.startswith(("http://", "https://")) and url not in context.requested:
+                wanted.setdefault(url, link)
         with context.database.session() as session:
             known = {
                 url: Known(
@@ -132,12 +132,14 @@ class SourceSpider(scrapy.Spider):
             )
             if decision is None:
                 continue
+            context.requested.add(url)
             yield scrapy.Request(
                 url,
                 headers=decision,
                 callback=self.parse_article,
                 errback=self.article_failed,
                 meta={"handle_httpstatus_list": [304], "article_url": url},
+                dont_filter=True,  # deduplicated above; a redirect loop must reach its limit
             )
 
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
@@ -203,6 +205,13 @@ class FeedSpider(SourceSpider):
             problem = parsed.get("bozo_exception") or "not an RSS or Atom feed"
             self.source_error("malformed_feed", response.url, f"unreadable feed: {problem}")
             return
+        if parsed.bozo and not isinstance(
+            parsed.bozo_exception, feedparser.CharacterEncodingOverride
+        ):
+            # feedparser read what it could; say so once, and follow what it read
+            self._count_error(
+                "malformed_feed", response.url, f"malformed feed: {parsed.bozo_exception}"
+            )
         links = []
         for entry in parsed.entries:
             href = entry.get("link") or _first_alternate(entry)
@@ -247,7 +256,10 @@ class SitemapSpider(SourceSpider):
             return
         kind = etree.QName(root).localname
         if kind == "sitemapindex":
+            since = self.job.previous_run_at
             for loc in _locs(root, "sitemap"):
+                if since is not None and loc.modified is not None and loc.modified < since:
+                    continue  # its <lastmod> says it has not changed since our last run
                 yield scrapy.Request(
                     normalise_url(loc.url, base=response.url),
                     callback=self.read_source,
