@@ -714,9 +714,10 @@ def show_command(
             str(version["words"]), str(version["figures"]), escape(version["title"] or ""),
         )  # fmt: skip
     console.print(versions_table)
-    figures_table = Table("figure", "value", "unit", "quantity", "attribution", "status",
-                          title=f"figures of version {latest.number}" if latest else "figures",
+    figures_table = Table(title=f"figures of version {latest.number}" if latest else "figures",
                           title_justify="left")  # fmt: skip
+    for name in ("figure", "value", "unit", "quantity", "attribution", "status"):
+        figures_table.add_column(name, no_wrap=name in ("value", "status"))
     for f in figures:
         figures_table.add_row(
             escape(f.text), figure_value(f.value, f.low, f.high, f.qualifier),
@@ -774,11 +775,14 @@ def export_command(
     since_at = parse_time("--since", since) if since else None
     database = app.database()
     count = 0
-    stream = (
-        output_path.open("w", encoding="utf-8", newline="")
-        if output_path is not None
-        else sys.stdout
-    )
+    try:
+        stream = (
+            output_path.open("w", encoding="utf-8", newline="")
+            if output_path is not None
+            else sys.stdout
+        )
+    except OSError as exc:
+        fail(f"--output {output_path}: cannot write: {exc.strerror}")
     try:
         writer = csv.writer(stream, lineterminator="\n") if output == "csv" else None
         if writer is not None:
