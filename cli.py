@@ -810,6 +810,91 @@ def export_command(
         app.console.print(f"exported {count} {what} to {escape(str(output_path))}")
 
 
+@main.command()
+@click.option(
+    "--source", "sources", multiple=True, metavar="NAME", help="only this source (repeatable)"
+)
+@pass_app
+def crawl(app: App, sources: tuple[str, ...]) -> None:
+    """Run the sources once, now: fetch, extract, match topics, store, figures, alerts."""
+    from spiders.crawl import run_crawl, select_sources
+
+    config = app.config
+    select_sources(config, sources)  # an unknown name is a one-line error before any work
+    app.database()  # migrate first, with the CLI's error handling
+    reports = run_crawl(config, list(sources) or None, show_progress=app.console.is_terminal)
+    table = Table(
+        "source",
+        "status",
+        "requests",
+        "not modified",
+        "new articles",
+        "new versions",
+        "duplicates",
+        "errors",
+    )
+    for report in reports:
+        counts = report.counts
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.error_counts.items()))
+        table.add_row(
+            escape(report.source),
+            report.status,
+            str(counts.requests),
+            str(counts.not_modified),
+            str(counts.new_articles),
+            str(counts.new_versions),
+            str(counts.duplicates),
+            f"{counts.errors} ({kinds})" if kinds else str(counts.errors),
+        )
+    app.console.print(table)
+    for report in reports:
+        if report.status != "ok":
+            app.err_console.print(f"{escape(report.source)}: {escape(report.message or '')}")
+
+
+@main.command()
+@click.option("--text", "as_text", is_flag=True, help="the input is plain text, not HTML")
+@click.option(
+    "--format", "output", type=click.Choice(["json", "jsonl"]), default="json", show_default=True
+)
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@pass_app
+def extract(app: App, as_text: bool, output: str, sources: tuple[str, ...]) -> None:
+    """Show what newsmon reads from pages: SOURCE is a URL, an .html/.html.gz file or - (stdin).
+
+    Needs no config and no database. Sources that cannot be read are reported on stderr (and
+    given as {"source", "error"} in the output); the exit status is then 2.
+    """
+    from config import Crawl
+    from spiders.inputs import InputError, extract_input
+
+    user_agent = Crawl().user_agent
+    stdin = click.get_binary_stream("stdin")
+    failed = 0
+    if output == "json":
+        click.echo("[")
+    for index, source in enumerate(sources):
+        try:
+            record = extract_input(source, as_text, stdin, user_agent)
+        except InputError as exc:
+            failed += 1
+            click.echo(f"newsmon: {exc}", err=True)
+            record = {"source": source, "error": str(exc)}
+        if output == "jsonl":
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            text = json.dumps(record, ensure_ascii=False, indent=2)
+            click.echo(
+                "  " + text.replace("\n", "\n  ") + ("," if index < len(sources) - 1 else "")
+            )
+    if output == "json":
+        click.echo("]")
+    if failed:
+        fail(
+            f"{failed} of {len(sources)} source{'s' if len(sources) > 1 else ''} could not be read"
+        )
+
+
 def fail(message: str) -> NoReturn:
     """Stop a command with one clear line and exit status 2."""
     raise UserError(message)
