@@ -90,10 +90,17 @@ class Article(Base):
     version (for search); the history is in ArticleVersion."""
 
     __tablename__ = "articles"
+    __table_args__ = (
+        # an article's date is coalesce(published_at, first_seen_at): this index answers date
+        # filters (storage.search, storage.archive) without reading the rows' long texts
+        Index("ix_articles_dates", "published_at", "first_seen_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
-    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="SET NULL"), index=True
+    )
     title: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str | None] = mapped_column(Text)
     authors: Mapped[list[str]] = mapped_column(default=list)

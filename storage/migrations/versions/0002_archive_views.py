@@ -1,6 +1,7 @@
 """archive views: figures_view (figure + article + source + version), alerts_view (alert + each
 delivery), articles_view (article metadata + source + topics) for sqlite3, psql, Datasette and
-notebooks. Views only: no table changes, so storage/models.py is unchanged.
+notebooks; indexes ix_articles_dates (published_at, first_seen_at) and ix_articles_source_id, so
+search filters by date and source never read the articles' long texts.
 
 Revision ID: 0002
 Revises: 0001
@@ -106,6 +107,9 @@ VIEWS = ("figures_view", "alerts_view", "articles_view")
 
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
+    with op.batch_alter_table("articles", schema=None) as batch_op:
+        batch_op.create_index("ix_articles_dates", ["published_at", "first_seen_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_articles_source_id"), ["source_id"], unique=False)
     op.execute(FIGURES_VIEW)
     op.execute(ALERTS_VIEW)
     op.execute(ARTICLES_VIEW.format(topics=TOPICS_AGGREGATE[dialect]))
@@ -114,3 +118,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for view in VIEWS:
         op.execute(f"DROP VIEW IF EXISTS {view}")
+    with op.batch_alter_table("articles", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_articles_source_id"))
+        batch_op.drop_index("ix_articles_dates")
