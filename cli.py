@@ -817,11 +817,19 @@ def export_command(
 @pass_app
 def crawl(app: App, sources: tuple[str, ...]) -> None:
     """Run the sources once, now: fetch, extract, match topics, store, figures, alerts."""
+    import logging
+
     from spiders.crawl import run_crawl, select_sources
 
     config = app.config
     select_sources(config, sources)  # an unknown name is a one-line error before any work
     app.database()  # migrate first, with the CLI's error handling
+    log = logging.getLogger("newsmon")
+    if not log.handlers:  # each failed URL is logged once, on stderr
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("newsmon: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.WARNING)
     reports = run_crawl(config, list(sources) or None, show_progress=app.console.is_terminal)
     table = Table(
         "source",
@@ -835,7 +843,6 @@ def crawl(app: App, sources: tuple[str, ...]) -> None:
     )
     for report in reports:
         counts = report.counts
-        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.error_counts.items()))
         table.add_row(
             escape(report.source),
             report.status,
@@ -844,10 +851,15 @@ def crawl(app: App, sources: tuple[str, ...]) -> None:
             str(counts.new_articles),
             str(counts.new_versions),
             str(counts.duplicates),
-            f"{counts.errors} ({kinds})" if kinds else str(counts.errors),
+            str(counts.errors),
         )
+    if not app.console.is_terminal:  # piped: one line per source, not cut to 80 columns
+        app.console.width = max(app.console.width, 120)
     app.console.print(table)
     for report in reports:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(report.counts.error_counts.items()))
+        if kinds:
+            app.console.print(f"{escape(report.source)} errors: {kinds}")
         if report.status != "ok":
             app.err_console.print(f"{escape(report.source)}: {escape(report.message or '')}")
 

@@ -41,24 +41,171 @@ STAGE_TIMES = {
     2: datetime(2024, 11, 5, 10, 0, tzinfo=UTC),
 }
 FIRST_PUBLISHED = datetime(2024, 11, 1, 9, 30, tzinfo=SEOUL)
-SLOW_SECONDS = 3.0
+SLOW_SECONDS = 5.0
 
-WORDS = (
-    "officials analysts ministry border report reported region army unit forces front line "
-    "village city river bridge road supply convoy winter summer autumn spring talks envoy "
-    "summit meeting statement briefing parliament committee council agency intelligence "
-    "satellite images footage witnesses residents families farmers workers engineers doctors "
-    "hospital school market harbour port rail station airport factory plant shipment cargo "
-    "fuel grain rice wheat steel cable radio signal weather storm coast island valley hill "
-    "north south east west central eastern western northern southern local regional national "
-    "foreign domestic military civilian political economic quietly sharply slowly briefly "
-    "openly privately recently later earlier again still already nearly largely mostly "
-    "said told added noted warned claimed denied confirmed described suggested argued "
-    "moved crossed reached entered left returned stayed gathered arrived departed expanded "
-    "reduced delayed approved rejected signed drafted reviewed published released shared "
-    "across through along near beyond within without around behind ahead despite amid "
-    "heavy light new old long short large small early late rapid careful uncertain fresh"
-).split()
+WORDS = [
+    "officials",
+    "analysts",
+    "ministry",
+    "border",
+    "report",
+    "reported",
+    "region",
+    "army",
+    "unit",
+    "forces",
+    "front",
+    "line",
+    "village",
+    "city",
+    "river",
+    "bridge",
+    "road",
+    "supply",
+    "convoy",
+    "winter",
+    "summer",
+    "autumn",
+    "spring",
+    "talks",
+    "envoy",
+    "summit",
+    "meeting",
+    "statement",
+    "briefing",
+    "parliament",
+    "committee",
+    "council",
+    "agency",
+    "intelligence",
+    "satellite",
+    "images",
+    "footage",
+    "witnesses",
+    "residents",
+    "families",
+    "farmers",
+    "workers",
+    "engineers",
+    "doctors",
+    "hospital",
+    "school",
+    "market",
+    "harbour",
+    "port",
+    "rail",
+    "station",
+    "airport",
+    "factory",
+    "plant",
+    "shipment",
+    "cargo",
+    "fuel",
+    "grain",
+    "rice",
+    "wheat",
+    "steel",
+    "cable",
+    "radio",
+    "signal",
+    "weather",
+    "storm",
+    "coast",
+    "island",
+    "valley",
+    "hill",
+    "north",
+    "south",
+    "east",
+    "west",
+    "central",
+    "eastern",
+    "western",
+    "northern",
+    "southern",
+    "local",
+    "regional",
+    "national",
+    "foreign",
+    "domestic",
+    "military",
+    "civilian",
+    "political",
+    "economic",
+    "quietly",
+    "sharply",
+    "slowly",
+    "briefly",
+    "openly",
+    "privately",
+    "recently",
+    "later",
+    "earlier",
+    "again",
+    "still",
+    "already",
+    "nearly",
+    "largely",
+    "mostly",
+    "said",
+    "told",
+    "added",
+    "noted",
+    "warned",
+    "claimed",
+    "denied",
+    "confirmed",
+    "described",
+    "suggested",
+    "argued",
+    "moved",
+    "crossed",
+    "reached",
+    "entered",
+    "left",
+    "returned",
+    "stayed",
+    "gathered",
+    "arrived",
+    "departed",
+    "expanded",
+    "reduced",
+    "delayed",
+    "approved",
+    "rejected",
+    "signed",
+    "drafted",
+    "reviewed",
+    "published",
+    "released",
+    "shared",
+    "across",
+    "through",
+    "along",
+    "near",
+    "beyond",
+    "within",
+    "without",
+    "around",
+    "behind",
+    "ahead",
+    "despite",
+    "amid",
+    "heavy",
+    "light",
+    "new",
+    "old",
+    "long",
+    "short",
+    "large",
+    "small",
+    "early",
+    "late",
+    "rapid",
+    "careful",
+    "uncertain",
+    "fresh",
+]
 
 NAV = ["World", "Politics", "Business", "Markets", "Tech", "Sport", "Culture", "Opinion"]
 TICKER = "DOW 38,120.5 +0.4% · NASDAQ 16,742.39 -0.2% · KOSPI 2,563.51 +1.1% · USD/KRW 1,372.40"
@@ -139,7 +286,8 @@ class NewsSite:
         title = f"North Korean troops: {' '.join(words).capitalize()} ({index})"
         published = FIRST_PUBLISHED + timedelta(minutes=7 * index)
         paragraphs = tuple(_paragraph(rng) for _ in range(rng.randint(4, 6)))
-        author = f"{rng.choice(['Kim', 'Lee', 'Park', 'Choi', 'Ivanova'])} {rng.choice(['Min', 'Ji', 'Soo', 'Olga'])}-{index}"
+        surname = rng.choice(["Kim", "Lee", "Park", "Choi", "Ivanova"])
+        author = f"{surname} {rng.choice(['Min', 'Ji', 'Soo', 'Olga'])}-{index}"
         return Story(
             index,
             slug,
@@ -266,7 +414,8 @@ class NewsSite:
 <section id="comments" class="comments"><h2>{comments} comments</h2>
 <div class="comment"><p>reader_{story.index}: I reckon it is more like 50,000 troops, 2 of my
 friends said so.</p></div>
-<div class="comment"><p>kp_watch: 1,000,000 people will read this and 3 will understand it.</p></div>
+<div class="comment"><p>kp_watch: 1,000,000 people will read this and 3 will understand
+it.</p></div>
 </section>
 </main>
 <footer><p>© 2024 The Daily Local · 1 Main Street · Tel 555-0100 · 12 newsletters</p></footer>
@@ -297,7 +446,8 @@ friends said so.</p></div>
     def _listing_html(self, stage: int) -> str:
         stories = self.stories(stage)
         items = "".join(
-            f'<li><a href="{s.path}?utm_source=listing&utm_medium=web#top">{escape(s.title)}</a></li>'
+            f'<li><a href="{s.path}?utm_source=listing&utm_medium=web#top">'
+            f"{escape(s.title)}</a></li>"
             for s in reversed(stories)
         )
         wire = f'<li><a href="/wire/{self.story(1).slug}.html">From the wire</a></li>'
@@ -411,12 +561,15 @@ friends said so.</p></div>
             f"<item><title>private</title>"
             f"<link>{self.url('/private/2024/11/04/members-only-story-briefing.html')}</link></item>"
         )
-        return f'<?xml version="1.0"?><rss version="2.0"><channel><title>b</title>{items}</channel></rss>'
+        head = '<?xml version="1.0"?><rss version="2.0"><channel><title>b</title>'
+        return f"{head}{items}</channel></rss>"
 
     def _broken_page(self, name: str) -> Page:
         # article 1's page under another address, without its canonical link (else it would be
         # read, rightly, as article 1 again)
-        story_html = re.sub(r'<link rel="canonical"[^>]*>', "", self._article_html(self.story(1), 1))
+        story_html = re.sub(
+            r'<link rel="canonical"[^>]*>', "", self._article_html(self.story(1), 1)
+        )
         if name == "latin1":
             text = story_html.replace("Kursk", "Kürsk – café").replace("<h1>", "<h1>Latin-1: ")
             return Page(200, text.encode("latin-1", "replace"), "text/html; charset=utf-8")
