@@ -22,6 +22,7 @@ export paths do not read versions.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import resource
@@ -82,21 +83,30 @@ def synthetic_names(rng: random.Random, count: int) -> list[str]:
     return sorted(names)
 
 
+def vocabulary(names: list[str], rng: random.Random) -> list[str]:
+    """Content words by rank: a few words every article has ("said"), the story's words in
+    a quarter to all of the articles, then the long tail of names that few articles mention."""
+    top = ["said", "officials", "government", "people", "minister"]
+    topical = [word for word in COMMON + VERBS if word not in top]
+    rng.shuffle(topical)
+    tail = list(names)
+    rng.shuffle(tail)
+    return top + topical + tail
+
+
 def sentence_pool(rng: random.Random, names: list[str], size: int) -> list[str]:
-    weights = [1 / (rank + 1) for rank in range(len(names))]  # Zipf: few names are everywhere
+    words_by_rank = vocabulary(names, rng)
+    # Zipf: the word of rank r is used in proportion to 1/r
+    cumulative = list(itertools.accumulate(1 / rank for rank in range(1, len(words_by_rank) + 1)))
     pool = []
     for _ in range(size):
         words = []
         for _ in range(rng.randint(14, 26)):
             roll = rng.random()
-            if roll < 0.35:
+            if roll < 0.4:
                 words.append(rng.choice(CONNECTORS))
-            elif roll < 0.75:
-                words.append(rng.choice(COMMON))
-            elif roll < 0.9:
-                words.append(rng.choices(names, weights)[0])
             elif roll < 0.95:
-                words.append(rng.choice(VERBS))
+                words.append(rng.choices(words_by_rank, cum_weights=cumulative)[0])
             else:
                 words.append(f"{rng.randint(2, 900) * 10:,}")
         words[0] = words[0].capitalize()
@@ -209,9 +219,11 @@ def fill(database: Database, count: int) -> tuple[float, int]:
     return time.perf_counter() - began, text_bytes
 
 
+NAMES = synthetic_names(random.Random(7), 4_000)  # the names article_rows(seed=7) uses
+
 QUERIES: list[tuple[str, SearchFilters]] = [
+    ("officials said", SearchFilters()),  # in nearly every article
     ("troops", SearchFilters()),
-    ("officials said", SearchFilters()),
     ('"front line"', SearchFilters()),
     ("drones OR missiles", SearchFilters()),
     ("election -protest", SearchFilters()),
@@ -219,8 +231,8 @@ QUERIES: list[tuple[str, SearchFilters]] = [
     ("hospital outbreak", SearchFilters(source="outlet-3")),
     ("inflation", SearchFilters(since=START + timedelta(days=300))),
     ("flood evacuated", SearchFilters(until=START + timedelta(days=30))),
-    ("Kari", SearchFilters()),  # a frequent name
-    ("Vozilu", SearchFilters()),  # a name from the long tail
+    (NAMES[0], SearchFilters()),  # a name somewhere in the tail
+    (f"{NAMES[1]} {NAMES[2]}", SearchFilters()),
     ("korean troops strike", SearchFilters(topic="nk", since=START + timedelta(days=180))),
 ]
 

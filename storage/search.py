@@ -25,6 +25,7 @@ from storage.models import Article, ArticleTopic, Source
 MATCH_START = "\x02"
 MATCH_END = "\x03"
 SNIPPET_WORDS = 24
+RANK_WINDOW = 20_000  # SQLite ranks at most this many (the newest) matches of a query
 TITLE_WEIGHT = 10.0  # SQLite bm25 column weight of the title against the text's 1.0
 
 
@@ -131,13 +132,18 @@ class SearchFilters:
 
 
 def search_articles(
-    session: Session, query: str, filters: SearchFilters | None = None, limit: int = 20
+    session: Session,
+    query: str,
+    filters: SearchFilters | None = None,
+    limit: int = 20,
+    rank_window: int = RANK_WINDOW,
 ) -> list[SearchHit]:
-    """The best `limit` articles for a web-search style query, best first."""
+    """The best `limit` articles for a web-search style query, best first. On SQLite, a query
+    matching more than `rank_window` articles ranks the newest `rank_window` of them."""
     groups = parse_query(query)
     filters = filters or SearchFilters()
     if session.get_bind().dialect.name == "sqlite":
-        return _search_sqlite(session, fts5_match(groups), filters, limit)
+        return _search_sqlite(session, fts5_match(groups), filters, limit, rank_window)
     return _search_postgres(session, query, filters, limit)
 
 
@@ -173,37 +179,104 @@ _fts = sa.table("articles_fts", sa.column("rowid", sa.Integer))
 
 
 def _search_sqlite(
-    session: Session, match: str, filters: SearchFilters, limit: int
+    session: Session, match: str, filters: SearchFilters, limit: int, rank_window: int
 ) -> list[SearchHit]:
-    # rank first, then build snippets for the few hits kept: snippet() is the costly part
-    score = sa.func.bm25(sa.literal_column("articles_fts"), TITLE_WEIGHT, 1.0)
-    ranked = session.execute(
-        sa.select(*_ARTICLE_COLUMNS, score.label("score"))
+    # Rank inside the FTS table alone: joining articles for every match would read each row's
+    # long text (the date columns come after it). Filters become rowid sets answered from
+    # indexes; article columns and snippets are read for the kept hits only.
+    fts = sa.literal_column("articles_fts")
+    score = sa.func.bm25(fts, TITLE_WEIGHT, 1.0)
+    where = [fts.op("MATCH")(match), *_rowid_filters(_fts.c.rowid, filters)]
+    # bm25 costs about a microsecond per matching article: a query that matches more than
+    # rank_window articles ranks the newest rank_window of them (rowid = article id, in the
+    # order newsmon stored them). Walking the matches in rowid order to find the floor is cheap.
+    floor = session.scalar(
+        sa.select(_fts.c.rowid)
         .select_from(_fts)
-        .join(Article, Article.id == _fts.c.rowid)
-        .outerjoin(Source, Source.id == Article.source_id)
-        .where(sa.literal_column("articles_fts").op("MATCH")(match), *_filter_clauses(filters))
-        .order_by(score, Article.id)
+        .where(*where)
+        .order_by(_fts.c.rowid.desc())
+        .limit(1)
+        .offset(rank_window - 1)
+    )
+    if floor is not None:
+        where.append(_fts.c.rowid >= floor)
+    ranked = session.execute(
+        sa.select(_fts.c.rowid, score.label("score"))
+        .select_from(_fts)
+        .where(*where)
+        .order_by(score, _fts.c.rowid)
         .limit(limit)
     ).all()
     if not ranked:
         return []
-    snippet = sa.func.snippet(
-        sa.literal_column("articles_fts"), -1, MATCH_START, MATCH_END, "…", SNIPPET_WORDS
-    )
+    ids = [row.rowid for row in ranked]
+    snippet = sa.func.snippet(fts, -1, MATCH_START, MATCH_END, "…", SNIPPET_WORDS)
     snippets: dict[int, str] = {
         rowid: text
         for rowid, text in session.execute(
             sa.select(_fts.c.rowid, snippet)
             .select_from(_fts)
-            .where(
-                sa.literal_column("articles_fts").op("MATCH")(match),
-                _fts.c.rowid.in_([row.id for row in ranked]),
-            )
+            .where(fts.op("MATCH")(match), _fts.c.rowid.in_(ids))
+        )
+    }
+    articles = {
+        row.id: row
+        for row in session.execute(
+            sa.select(*_ARTICLE_COLUMNS)
+            .outerjoin(Source, Source.id == Article.source_id)
+            .where(Article.id.in_(ids))
         )
     }
     # bm25 is lower-is-better; negate so that both backends report higher-is-better
-    return [_hit(row, -row.score, snippets.get(row.id, "")) for row in ranked]
+    return [
+        _hit(articles[row.rowid], -row.score, snippets.get(row.rowid, ""))
+        for row in ranked
+        if row.rowid in articles
+    ]
+
+
+def _rowid_filters(
+    rowid: sa.ColumnElement[int], filters: SearchFilters
+) -> list[sa.ColumnElement[bool]]:
+    """The filters as `rowid IN (…)` over indexed columns (ix_articles_dates, source_id)."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    if filters.topic is not None:
+        clauses.append(
+            rowid.in_(sa.select(ArticleTopic.article_id).where(ArticleTopic.topic == filters.topic))
+        )
+    if filters.source is not None:
+        source_ids = sa.select(Source.id).where(Source.name == filters.source)
+        clauses.append(rowid.in_(sa.select(Article.id).where(Article.source_id.in_(source_ids))))
+    # coalesce(published_at, first_seen_at) compared in a form the two-column index answers
+    if filters.since is not None:
+        clauses.append(
+            rowid.in_(
+                sa.select(Article.id).where(
+                    sa.or_(
+                        Article.published_at >= filters.since,
+                        sa.and_(
+                            Article.published_at.is_(None),
+                            Article.first_seen_at >= filters.since,
+                        ),
+                    )
+                )
+            )
+        )
+    if filters.until is not None:
+        clauses.append(
+            rowid.in_(
+                sa.select(Article.id).where(
+                    sa.or_(
+                        Article.published_at < filters.until,
+                        sa.and_(
+                            Article.published_at.is_(None),
+                            Article.first_seen_at < filters.until,
+                        ),
+                    )
+                )
+            )
+        )
+    return clauses
 
 
 def _search_postgres(

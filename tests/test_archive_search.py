@@ -136,6 +136,18 @@ def test_fts_syntax_in_user_text_is_read_as_words(
     assert sorted(search(database, query)) == expected
 
 
+def test_sqlite_ranks_the_newest_matches_of_a_very_common_query(database, archive) -> None:
+    """Past the window (20,000 by default) only the newest matches are ranked; PostgreSQL ranks
+    all."""
+    with database.session() as session:
+        hits = search_articles(session, "kursk", limit=10, rank_window=2)
+    found = {hit.url.rsplit("/", 1)[1] for hit in hits}
+    if database.dialect == "sqlite":
+        assert found == {"pentagon-troops", "front"}  # stored second and fourth: the newest two
+    else:
+        assert found == {"kursk", "pentagon-troops", "front"}
+
+
 def test_no_match_is_an_empty_list(database, archive) -> None:
     assert search(database, "zeppelin") == []
 
