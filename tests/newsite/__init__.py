@@ -389,6 +389,11 @@ class NewsSite:
         time_tag = (
             f'<time datetime="{published_utc:%Y-%m-%dT%H:%M:%SZ}">{published_utc:%d %B %Y}</time>'
         )
+        if modified and story.date_style != "json-ld":
+            time_tag += (
+                f' · updated <time itemprop="dateModified" datetime="{modified.isoformat()}">'
+            )
+            time_tag += f"{modified:%d %B}</time>"
         paragraphs = self.body_paragraphs(story, stage)
         if copy:
             paragraphs = [
