@@ -1,0 +1,118 @@
+"""The crawl's small rules: URL normalisation, article-link heuristics, topic keywords,
+SimHash near-duplicates and when an article is requested again."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from config import parse_config
+from spiders.revisits import Known, decide_request
+from spiders.simhash import SimhashIndex, distance, resemblance, simhash
+from spiders.topics import match_topics
+from spiders.urls import looks_like_article, normalise_url
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("HTTP://Example.COM:80/a/B?utm_source=rss&id=7#top", "http://example.com/a/B?id=7"),
+        ("https://example.com:443", "https://example.com/"),
+        ("https://example.com/a?fbclid=x&gclid=y&page=2&ref=tw", "https://example.com/a?page=2"),
+        ("https://example.com:8443/a?b=1&a=2", "https://example.com:8443/a?b=1&a=2"),
+    ],
+)
+def test_normalise_url(url: str, expected: str) -> None:
+    assert normalise_url(url) == expected
+
+
+def test_relative_links_resolve() -> None:
+    assert normalise_url("../b.html#x", base="http://127.0.0.1:8000/a/c/") == (
+        "http://127.0.0.1:8000/a/b.html"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "article"),
+    [
+        ("https://news.example/world/2024/11/04/troops-arrive.html", True),
+        ("https://www.news.example/story/troops-arrive-in-kursk-region", True),
+        ("https://news.example/world/asia-12345678", True),
+        ("https://news.example/world/", False),
+        ("https://news.example/tag/north-korea/", False),
+        ("https://news.example/author/kim-min-ji-writes-here", False),
+        ("https://other.example/world/2024/11/04/troops-arrive.html", False),
+        ("https://news.example/img/2024/11/04/photo.jpg", False),
+    ],
+)
+def test_article_links_by_heuristic(url: str, article: bool) -> None:
+    assert looks_like_article(url, "https://news.example/world/") is article
+
+
+CONFIG = """
+topics:
+  nk:
+    title: NK troops
+    keywords: {all: ["North Korea|Pyongyang"], any: [troops, soldiers], not: [football]}
+  quake:
+    title: Quake
+    keywords: {any: [earthquake]}
+sources:
+  - {name: a, url: "http://127.0.0.1/", type: feed}
+  - {name: b, url: "http://127.0.0.1/", type: feed, topics: [quake]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "source", "topics"),
+    [
+        ("Pyongyang sends troops", "More soldiers.", 0, ["nk"]),
+        ("North Korea", "Its TROOPS moved.", 0, ["nk"]),
+        ("North Korea", "troopship", 0, []),  # whole words only
+        ("North Korea troops", "at the football match", 0, []),  # `not`
+        ("North Korea troops", "an earthquake too", 0, ["nk", "quake"]),
+        ("North Korea troops", "an earthquake too", 1, ["quake"]),  # the source's topics only
+    ],
+)
+def test_topic_keywords(title: str, text: str, source: int, topics: list[str]) -> None:
+    config = parse_config(CONFIG, Path("config.yaml"), {})
+    assert match_topics(config, config.sources[source], title, text) == topics
+
+
+def test_simhash_finds_copies_not_neighbours() -> None:
+    words = [f"w{n % 97}x{n % 13}" for n in range(400)]
+    story = " ".join(words)
+    copy = "SEOUL (Wire) - " + story + " Reporting by the wire desk."
+    other = " ".join(reversed(words))
+    index = SimhashIndex([(1, simhash(story))])
+    assert distance(simhash(story), simhash(copy)) <= 7
+    assert index.candidates(simhash(copy)) == [1]
+    assert resemblance(story, copy) > 0.9 and resemblance(story, other) < 0.2
+    assert simhash("too short to judge") is None
+
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+WINDOW, EVERY = timedelta(hours=48), timedelta(hours=1)
+
+
+def known(first_seen_hours: float, checked_minutes: float | None) -> Known:
+    checked = NOW - timedelta(minutes=checked_minutes) if checked_minutes is not None else None
+    return Known(NOW - timedelta(hours=first_seen_hours), checked, checked, '"e"', None)
+
+
+@pytest.mark.parametrize(
+    ("state", "listed", "headers"),
+    [
+        (None, None, {}),  # new: plain GET
+        (known(2, 30), None, None),  # fresh, checked 30 min ago: not yet
+        (known(2, 61), None, {"If-None-Match": '"e"'}),  # fresh, due: conditional
+        (known(72, 600), None, None),  # old: never again…
+        (known(72, 600), NOW, {"If-None-Match": '"e"'}),  # …unless the listing says it changed
+    ],
+)
+def test_when_articles_are_requested(
+    state: Known | None, listed: datetime | None, headers: dict[str, str] | None
+) -> None:
+    assert decide_request(state, listed, NOW, WINDOW, EVERY) == headers

@@ -1,0 +1,147 @@
+"""The store step on both backends: one row per canonical URL, a version only when the text
+changed, topics, figures with offsets into the version, copies linked to the first copy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from config import Config, parse_config
+from figures import extract_figures
+from spiders.extract import ArticleRecord
+from spiders.simhash import SimhashIndex
+from spiders.store import Validators, store_article
+from storage import Database
+from storage import articles as store
+from storage.crawls import ensure_source
+from storage.models import Article, ArticleVersion, Figure
+from tests.newsite.config import TOPICS
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+FILLER = " ".join(
+    f"Paragraph word{n} about the front line and the supply routes." for n in range(30)
+)
+
+
+def config_for(database: Database, store_all: bool = False) -> Config:
+    keep = "true" if store_all else "false"
+    text = f"storage: {{url: 'sqlite://'}}\n{TOPICS}\nsources:\n"
+    text += f"  - {{name: wire, url: 'http://127.0.0.1/rss', type: feed, store_all: {keep}}}\n"
+    return parse_config(text, Path("config.yaml"), {})
+
+
+def record(url: str, text: str, title: str = "North Korean troops") -> ArticleRecord:
+    found = ArticleRecord(url, title, ["Kim"], NOW - timedelta(hours=2), None, "en", text)
+    found.figures = extract_figures(text)
+    return found
+
+
+def put(database: Database, config, found: ArticleRecord, index: SimhashIndex, at: datetime = NOW):
+    with database.session() as session:
+        source = ensure_source(session, "wire", "http://127.0.0.1/rss", "feed")
+        return store_article(
+            session, config, config.sources[0], source.id, found, Validators(at, '"e1"'), index
+        )
+
+
+def test_versions_only_when_text_changes(database: Database) -> None:
+    config = config_for(database)
+    index = SimhashIndex()
+    url = "http://127.0.0.1/world/a.html"
+    first = "North Korea has sent about 3,000 troops to Russia, officials said. " + FILLER
+    assert put(database, config, record(url, first), index).outcome == "new_article"
+    same = first.replace(". ", ".  ")  # whitespace only: the normalised text is the same
+    assert put(database, config, record(url, same), index).outcome == "unchanged"
+    revised = first.replace("3,000", "12,000")
+    assert (
+        put(database, config, record(url, revised), index, NOW + timedelta(hours=1)).outcome
+        == "new_version"
+    )
+    with database.session() as session:
+        article = store.article_by_url(session, url)
+        assert article is not None
+        assert (article.version_count, article.text) == (2, revised)
+        assert [t.topic for t in article.topics] == ["nk-troops"]
+        latest = store.latest_version(session, article)
+        assert latest is not None and latest.number == 2
+        figure = session.scalars(select(Figure).where(Figure.version_id == latest.id)).one()
+        assert (figure.value, figure.quantity, figure.topic) == (
+            12000.0,
+            "nk-troops/troops-in-russia",
+            "nk-troops",
+        )
+        assert latest.text[figure.start_offset : figure.end_offset] == figure.text
+        assert figure.status is not None  # alerts/ assessed it in the same transaction
+        assert session.scalars(
+            select(ArticleVersion.number).order_by(ArticleVersion.number)
+        ).all() == [1, 2]
+
+
+def test_off_topic_articles_are_kept_only_with_store_all(database: Database) -> None:
+    text = "The harvest festival drew 40,000 visitors, organisers said. " + FILLER
+    assert (
+        put(
+            database,
+            config_for(database),
+            record("http://127.0.0.1/f", text, "Festival"),
+            SimhashIndex(),
+        ).outcome
+        == "no_topic"
+    )
+    kept = put(
+        database,
+        config_for(database, store_all=True),
+        record("http://127.0.0.1/f", text, "Festival"),
+        SimhashIndex(),
+    )
+    assert kept.outcome == "new_article"
+    with database.session() as session:
+        article = session.scalars(select(Article)).one()
+        assert article.topics == []
+
+
+def test_syndicated_copy_points_at_the_first_copy(database: Database) -> None:
+    config = config_for(database)
+    index = SimhashIndex()
+    story = "North Korea has sent about 3,000 troops to Russia, officials said. " + FILLER
+    other = "North Korea has sent 500 troops to Russia. " + " ".join(
+        f"Entirely different text number{n} on a separate matter of policy." for n in range(30)
+    )
+    first = put(database, config, record("http://127.0.0.1/a", story), index)
+    copy = put(
+        database,
+        config,
+        record("http://127.0.0.1/b", "SEOUL (Wire) - " + story + " Reporting by Wire."),
+        index,
+    )
+    distinct = put(database, config, record("http://127.0.0.1/c", other), index)
+    assert first.duplicate_of is None and distinct.duplicate_of is None
+    assert copy.duplicate_of == first.article_id
+    # a later crawl (fresh index from the database) still finds the original
+    with database.session() as session:
+        reloaded = SimhashIndex(store.near_duplicate_candidates(session, NOW - timedelta(days=30)))
+        ids = {row[0] for row in store.near_duplicate_candidates(session, NOW - timedelta(days=30))}
+    assert ids == {first.article_id, distinct.article_id}
+    again = put(database, config, record("http://127.0.0.1/d", story + " Updated."), reloaded)
+    assert again.duplicate_of == first.article_id
+
+
+def test_lookups_and_checks(database: Database) -> None:
+    config = config_for(database)
+    put(
+        database,
+        config,
+        record("http://127.0.0.1/a", "North Korean troops, 3,000 of them. " + FILLER),
+        SimhashIndex(),
+    )
+    with database.session() as session:
+        found = store.articles_by_url(session, ["http://127.0.0.1/a", "http://127.0.0.1/zzz"])
+        assert list(found) == ["http://127.0.0.1/a"]
+        store.mark_checked(session, "http://127.0.0.1/a", NOW + timedelta(hours=3), '"e2"')
+    with database.session() as session:
+        article = store.article_by_url(session, "http://127.0.0.1/a")
+        assert article is not None
+        assert (article.last_checked_at, article.etag) == (NOW + timedelta(hours=3), '"e2"')
+        assert article.first_seen_at == NOW
