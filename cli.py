@@ -862,6 +862,16 @@ def crawl(app: App, sources: tuple[str, ...]) -> None:
             app.console.print(f"{escape(report.source)} errors: {kinds}")
         if report.status != "ok":
             app.err_console.print(f"{escape(report.source)}: {escape(report.message or '')}")
+    # the last step of a crawl: send the alerts it decided (the daemon does this on its own)
+    from alerts.dispatch import dispatch_pending
+
+    sent = dispatch_pending(app.database(), config)
+    if sent.sent or sent.retried or sent.failed:
+        app.console.print(
+            f"alerts: {sent.sent} sent, {sent.retried} to retry, {sent.failed} failed"
+        )
+    for error in sent.errors:
+        app.err_console.print(f"alert delivery: {escape(error)}")
 
 
 @main.command()
