@@ -79,5 +79,7 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # APScheduler logs every job start at INFO; the daemon logs what matters itself
-    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+    # these log every job start, migration check and Scrapy start-up at INFO; the daemon logs
+    # what matters itself (crawl errors are counted and logged once by newsmon)
+    for noisy in ("apscheduler", "alembic", "scrapy"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
