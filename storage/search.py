@@ -25,7 +25,7 @@ from storage.models import Article, ArticleTopic, Source
 MATCH_START = "\x02"
 MATCH_END = "\x03"
 SNIPPET_WORDS = 24
-RANK_WINDOW = 20_000  # SQLite ranks at most this many (the newest) matches of a query
+RANK_WINDOW = 10_000  # SQLite ranks at most this many (the newest) matches of a query
 TITLE_WEIGHT = 10.0  # SQLite bm25 column weight of the title against the text's 1.0
 
 
@@ -186,7 +186,10 @@ def _search_sqlite(
     # indexes; article columns and snippets are read for the kept hits only.
     fts = sa.literal_column("articles_fts")
     score = sa.func.bm25(fts, TITLE_WEIGHT, 1.0)
-    where = [fts.op("MATCH")(match), *_rowid_filters(_fts.c.rowid, filters)]
+    # "+rowid": an expression, so SQLite tests membership per match instead of handing the
+    # IN-list to FTS5 (which would run the MATCH once per listed rowid)
+    plain_rowid = sa.literal_column("+articles_fts.rowid", sa.Integer)
+    where = [fts.op("MATCH")(match), *_rowid_filters(plain_rowid, filters)]
     # bm25 costs about a microsecond per matching article: a query that matches more than
     # rank_window articles ranks the newest rank_window of them (rowid = article id, in the
     # order newsmon stored them). Walking the matches in rowid order to find the floor is cheap.

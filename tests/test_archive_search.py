@@ -137,7 +137,7 @@ def test_fts_syntax_in_user_text_is_read_as_words(
 
 
 def test_sqlite_ranks_the_newest_matches_of_a_very_common_query(database, archive) -> None:
-    """Past the window (20,000 by default) only the newest matches are ranked; PostgreSQL ranks
+    """Past the window (10,000 by default) only the newest matches are ranked; PostgreSQL ranks
     all."""
     with database.session() as session:
         hits = search_articles(session, "kursk", limit=10, rank_window=2)
