@@ -13,7 +13,7 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -127,7 +127,10 @@ def run_crawl(
             store.near_duplicate_candidates(session, started_at - DUPLICATE_LOOKBACK)
         )
     pool = extraction_pool(worker_count(config))
-    context = CrawlContext(config, database, pool, duplicates, started_at, on_progress)
+    store_thread = ThreadPoolExecutor(1, thread_name_prefix="newsmon-store")
+    context = CrawlContext(
+        config, database, pool, store_thread, duplicates, started_at, on_progress
+    )
     jobs = []
     with database.session() as session:
         for source in sources:
@@ -148,6 +151,7 @@ def run_crawl(
             process.start()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        store_thread.shutdown(wait=True)
         reports = _finish(database, jobs)
         database.dispose()
     return reports

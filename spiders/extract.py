@@ -82,6 +82,7 @@ class ArticleRecord:
     text: str
     requested_url: str = ""
     figures: list[Any] = field(default_factory=list)  # figures.Figure, when extracted
+    simhash: int | None = None  # computed with the figures, off the crawl's reactor thread
 
     @property
     def text_hash(self) -> str:

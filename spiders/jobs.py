@@ -19,7 +19,8 @@ class CrawlContext:
 
     config: Config
     database: Database
-    pool: Executor
+    pool: Executor  # processes: extraction
+    store_thread: Executor  # one thread: the store step, so DB work never blocks the reactor
     duplicates: SimhashIndex
     started_at: datetime
     on_progress: Callable[[SourceJob], None] | None = None

@@ -10,10 +10,11 @@ from typing import Any, Self
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import SQLAlchemyError
 
+from spiders.extract import ArticleRecord
 from spiders.jobs import SourceJob
 from spiders.reading import ReadFailure, read_article
 from spiders.sources import FetchedPage
-from spiders.store import Validators, store_article
+from spiders.store import StoreResult, Validators, store_article
 
 log = logging.getLogger("newsmon.crawl")
 
@@ -42,17 +43,11 @@ class ArticlePipeline:
             self._error(job, result.kind, item.url, result.message)
             return item
         validators = Validators(item.fetched_at, item.etag, item.last_modified)
+        loop = asyncio.get_running_loop()
         try:
-            with context.database.session() as session:
-                stored = store_article(
-                    session,
-                    context.config,
-                    job.source,
-                    job.source_id,
-                    result,
-                    validators,
-                    context.duplicates,
-                )
+            stored = await loop.run_in_executor(
+                context.store_thread, self._store, job, result, validators
+            )
         except SQLAlchemyError as exc:
             self._error(job, "store_failed", item.url, str(exc).splitlines()[0])
             return item
@@ -65,6 +60,21 @@ class ArticlePipeline:
             counts.duplicates += 1
         job.progress()
         return item
+
+    @staticmethod
+    def _store(job: SourceJob, record: ArticleRecord, validators: Validators) -> StoreResult:
+        """One transaction, in the store thread."""
+        context = job.context
+        with context.database.session() as session:
+            return store_article(
+                session,
+                context.config,
+                job.source,
+                job.source_id,
+                record,
+                validators,
+                context.duplicates,
+            )
 
     @staticmethod
     def _error(job: SourceJob, kind: str, url: str, message: str) -> None:

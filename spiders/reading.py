@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from figures import extract_figures
 from spiders.extract import ArticleRecord, ExtractionError, extract_article
+from spiders.simhash import simhash
 
 
 @dataclass
@@ -17,12 +18,14 @@ class ReadFailure:
 
 
 def read_article(html: bytes | str, url: str | None) -> ArticleRecord | ReadFailure:
-    """Extract the article and the figures of its text (offsets into `record.text`)."""
+    """Extract the article, the figures of its text (offsets into `record.text`) and its
+    SimHash."""
     try:
         record = extract_article(html, url)
     except ExtractionError as exc:
         return ReadFailure(exc.kind, str(exc))
     record.figures = extract_figures(record.text)
+    record.simhash = simhash(record.text)
     return record
 
 

@@ -86,7 +86,8 @@ def store_article(
     )
     session.flush()
     if is_new:
-        _link_duplicate(session, article, record.text, duplicates)
+        value = record.simhash if record.simhash is not None else simhash(record.text)
+        _link_duplicate(session, article, record.text, value, duplicates)
     tracked = config.tracked_quantities(sorted({t.topic for t in article.topics}))
     figures = assign_quantities(record.figures, tracked)
     store.add_figures(session, version, [_figure_row(figure) for figure in figures])
@@ -101,10 +102,9 @@ def store_article(
 
 
 def _link_duplicate(
-    session: Session, article: Article, text: str, duplicates: SimhashIndex
+    session: Session, article: Article, text: str, value: int | None, duplicates: SimhashIndex
 ) -> None:
     """Point a syndicated copy at the first copy; index an original for later copies."""
-    value = simhash(text)
     article.simhash = value
     if value is None:
         return
