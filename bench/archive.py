@@ -26,6 +26,7 @@ import itertools
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -242,22 +243,26 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def bench_search(database: Database, reps: int) -> tuple[float, float, float, int]:
+def bench_search(database: Database, reps: int) -> tuple[float, float, float, int, str]:
     timings = []
-    hits = 0
+    by_query: dict[str, list[float]] = {}
     with database.session() as session:
         for query, filters in QUERIES:  # warm the caches once
             search_articles(session, query, filters, 20)
         for _ in range(reps):
             for query, filters in QUERIES:
                 began = time.perf_counter()
-                hits += len(search_articles(session, query, filters, 20))
-                timings.append(time.perf_counter() - began)
+                search_articles(session, query, filters, 20)
+                elapsed = time.perf_counter() - began
+                timings.append(elapsed)
+                by_query.setdefault(query, []).append(elapsed)
+    slowest = max(by_query, key=lambda query: statistics.median(by_query[query]))
     return (
         percentile(timings, 0.5) * 1000,
         percentile(timings, 0.95) * 1000,
         max(timings) * 1000,
         len(timings),
+        f"{slowest!r} (median {statistics.median(by_query[slowest]) * 1000:.1f} ms)",
     )
 
 
@@ -312,10 +317,10 @@ def run_backend(name: str, url: str, args: argparse.Namespace, folder: Path) -> 
         f"{name:<10} fill       {args.articles:,} articles, {text_bytes / 1e6:,.0f} MB of text "
         f"in {seconds:,.1f} s ({args.articles / seconds:,.0f} articles/s)"
     )
-    p50, p95, worst, count = bench_search(database, args.reps)
+    p50, p95, worst, count, slowest = bench_search(database, args.reps)
     print(
         f"{name:<10} search     p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {worst:6.1f} ms  "
-        f"({count} queries: {len(QUERIES)} kinds x {args.reps})"
+        f"({count} queries: {len(QUERIES)} kinds x {args.reps}; slowest {slowest})"
     )
     whole, rows, newest = bench_figures(database)
     print(

@@ -19,7 +19,10 @@ def test_bench_small_run_reports_search_figures_and_export(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert re.search(r"sqlite +fill +300 articles", out)
-    assert re.search(r"sqlite +search +p50 +[\d.]+ ms +p95 +[\d.]+ ms .*\(12 queries", out)
+    assert re.search(
+        r"sqlite +search +p50 +[\d.]+ ms +p95 +[\d.]+ ms .*\(12 queries: 12 kinds x 1; slowest '",
+        out,
+    )
     assert re.search(r"sqlite +figures +whole timeline +[\d.]+ ms \([\d,]+ reports\)", out)
     assert re.search(r"sqlite +export +all +300 articles .* peak RSS +\d+ MB", out)
     assert (tmp_path / "bench" / "bench.db").stat().st_size > 1_000_000  # ~1,000 words each
