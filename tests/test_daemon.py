@@ -37,7 +37,7 @@ storage:
   url: {url}
 daemon:
   jitter: {jitter}
-  crawl_timeout: 3s
+  crawl_timeout: 10s
   crawl_memory_limit: 600MB
   heartbeat_every: 1s
   dispatch_every: 1s
@@ -172,7 +172,7 @@ def test_crash_hang_and_memory_hog_end_only_their_own_run(
         runs = runs_by_source(database)
         crash, hang, hog = runs["crash-wire"][0], runs["hang-wire"][0], runs["hog-wire"][0]
         assert crash.message == "crashed: RuntimeError: spider exploded on crash-wire"
-        assert hang.message == "stopped after the crawl timeout (3s)"
+        assert hang.message == "stopped after the crawl timeout (10s)"
         assert hog.message == "stopped: out of memory (crawl_memory_limit 600MB)"
         for name, source_runs in runs.items():  # no run of a source overlaps the one before
             done = [r for r in source_runs if r.finished_at is not None]
