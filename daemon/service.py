@@ -27,6 +27,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from alerts.dispatch import dispatch_pending, send_digests
 from config import Config, ConfigError, load_config
 from daemon.isolation import (
     DEFAULT_CRAWL_TARGET,
@@ -230,8 +231,6 @@ class Daemon:
         )
 
     def dispatch(self) -> None:
-        from alerts.dispatch import dispatch_pending
-
         report = dispatch_pending(self.database, self.config)
         if report.sent or report.retried or report.failed:
             log.info(
@@ -242,8 +241,6 @@ class Daemon:
             )
 
     def digest(self, channel_name: str) -> None:
-        from alerts.dispatch import send_digests
-
         if not any(c.name == channel_name for c in self.config.alerts.channels):
             return  # removed by a reload
         report = send_digests(self.database, self.config, channel_name)
