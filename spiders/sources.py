@@ -126,6 +126,9 @@ class SourceSpider(scrapy.Spider):
             }
         now = utcnow()
         crawl = context.config.crawl
+        # claimed all at once, before Scrapy consumes the requests lazily: another source's
+        # listing read meanwhile must see these URLs as taken
+        requests = []
         for url, link in wanted.items():
             decision = decide_request(
                 known.get(url), link.modified, now, crawl.revisit_window, crawl.revisit_every
@@ -133,14 +136,17 @@ class SourceSpider(scrapy.Spider):
             if decision is None:
                 continue
             context.requested.add(url)
-            yield scrapy.Request(
-                url,
-                headers=decision,
-                callback=self.parse_article,
-                errback=self.article_failed,
-                meta={"handle_httpstatus_list": [304], "article_url": url},
-                dont_filter=True,  # deduplicated above; a redirect loop must reach its limit
+            requests.append(
+                scrapy.Request(
+                    url,
+                    headers=decision,
+                    callback=self.parse_article,
+                    errback=self.article_failed,
+                    meta={"handle_httpstatus_list": [304], "article_url": url},
+                    dont_filter=True,  # deduplicated above; a redirect loop must reach its limit
+                )
             )
+        yield from requests
 
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
         url = response.meta["article_url"]

@@ -734,6 +734,8 @@ it.</p></div>
                 return  # quiet: tests read `hits` instead
 
         class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # a crawler opens dozens of connections at once
+
             def handle_error(self, request: object, client_address: object) -> None:
                 return  # clients that hang up (timeouts, size limits) are part of the tests
 

@@ -1,0 +1,136 @@
+"""Crawl throughput on the local news site (tests/newsite), in one run:
+
+(a) articles/s of a first full crawl into SQLite (run_crawl, wall time, in a child process);
+(b) the same pages' extraction rate with trafilatura alone (same options), one process, and that
+    times the cores as the ceiling;
+(c) the ratio (a) / ceiling;
+(d) requests and new versions of an immediate second crawl with nothing changed.
+
+    .venv/bin/python bench/crawl.py [--articles 2000] [--furniture 300] [--workers 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import trafilatura  # noqa: E402
+
+from spiders.extract import TRAFILATURA_OPTIONS  # noqa: E402
+from tests.newsite import NewsSite  # noqa: E402
+from tests.newsite.config import site_config  # noqa: E402
+
+CHILD = """
+import json, sys, time
+from config import load_config
+from spiders.crawl import run_crawl
+config = load_config(sys.argv[1])
+started = time.perf_counter()
+reports = run_crawl(config)
+elapsed = time.perf_counter() - started
+print(json.dumps({"seconds": elapsed, "sources": [
+    {"source": r.source, "status": r.status, **{k: getattr(r.counts, k) for k in (
+        "requests", "not_modified", "new_articles", "new_versions", "duplicates", "errors")},
+     "error_counts": r.counts.error_counts} for r in reports]}))
+"""
+
+
+def crawl(config: Path) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(config)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"crawl failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def total(report: dict, key: str) -> int:
+    return sum(source[key] for source in report["sources"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--furniture", type=int, default=300, help="teasers/menu links per page")
+    parser.add_argument("--workers", type=int, default=0, help="extract_workers (0: cores)")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+
+    site = NewsSite(articles=args.articles, furniture=args.furniture, max_feed_items=50)
+    with site.serve(), tempfile.TemporaryDirectory() as folder:
+        paths = [story.path for story in site.stories()]
+        pages = {path: site.page(path)[0].body for path in paths}  # rendered once, served cached
+        size = sum(len(body) for body in pages.values()) / len(pages)
+        config = Path(folder) / "config.yaml"
+        sources = {
+            "news-sitemap": ("sitemap", site.url("/sitemap-news.xml")),
+            "rss": ("feed", site.url("/feeds/rss.xml")),
+        }
+        crawl_keys = {
+            "concurrency": 32,
+            "concurrency_per_domain": 16,
+            "autothrottle": False,  # 127.0.0.1 answers in microseconds; nothing to adapt to
+            "extract_workers": args.workers,
+        }
+        config.write_text(site_config(f"sqlite:///{folder}/bench.db", sources, crawl_keys))
+        print(
+            f"site: {len(paths)} articles, {size / 1024:.0f} kB per page, "
+            f"{len(sources)} sources (news sitemap, RSS of the latest 50); {cores} cores"
+        )
+
+        first = crawl(config)
+        stored = total(first, "new_articles")
+        crawl_rate = stored / first["seconds"]
+        print(
+            f"(a) first crawl: {stored} new articles in {first['seconds']:.1f} s = "
+            f"{crawl_rate:.1f} articles/s ({total(first, 'requests')} requests, "
+            f"{total(first, 'errors')} errors)"
+        )
+        for source in first["sources"]:
+            print(
+                f"    {source['source']}: {source['requests']} requests, "
+                f"{source['new_articles']} new articles"
+            )
+        repeated = sum(n - 1 for path, n in site.hits.items() if n > 1 and path != "/robots.txt")
+        print(f"    pages the site served more than once: {repeated} extra responses")
+
+        started = time.perf_counter()
+        for path, body in pages.items():
+            trafilatura.bare_extraction(
+                body, url=site.url(path), with_metadata=True, **TRAFILATURA_OPTIONS
+            )
+        alone = len(pages) / (time.perf_counter() - started)
+        ceiling = alone * cores
+        print(
+            f"(b) trafilatura alone: {alone:.1f} pages/s in one process; "
+            f"ceiling {alone:.1f} x {cores} cores = {ceiling:.1f} pages/s"
+        )
+        print(f"(c) ratio (a)/ceiling: {crawl_rate / ceiling:.2f} (target >= 0.8)")
+
+        site.reset_counts()
+        second = crawl(config)
+        requests = total(second, "requests")
+        robots = site.hits["/robots.txt"]
+        print(
+            f"(d) second crawl, nothing changed: {requests} requests for {len(sources)} sources "
+            f"({total(second, 'not_modified')} answered 304), "
+            f"{total(second, 'new_versions')} new versions, {total(second, 'new_articles')} "
+            f"new articles, in {second['seconds']:.1f} s (+{robots} robots.txt)"
+        )
+
+
+if __name__ == "__main__":
+    main()
