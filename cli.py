@@ -309,10 +309,10 @@ def run_command(app: App, log_format: str, log_level: str, crawl_target: str | N
     SIGHUP reloads the config. Only one daemon may run per database."""
     import logging
 
-    from daemon.isolation import DEFAULT_CRAWL_TARGET, CrawlTargetError
-    from daemon.lock import DaemonLockedError, daemon_lock
-    from daemon.logs import configure_logging
-    from daemon.service import Daemon, DaemonOptions
+    from scheduler import Daemon, DaemonOptions
+    from spiders.crawl_logs import configure_logging
+    from spiders.isolation import DEFAULT_CRAWL_TARGET, CrawlTargetError
+    from storage.lock import DaemonLockedError, daemon_lock
 
     config = app.config
     database = app.database()
@@ -344,7 +344,7 @@ def status_command(app: App, output_format: str) -> None:
     alert outbox (pending, failed)."""
     import json
 
-    from daemon.status import collect_status, describe_delta
+    from scheduler import collect_status, describe_delta
 
     report = collect_status(app.config, app.database())
     if output_format == "json":

@@ -210,7 +210,7 @@ def child_main(request: CrawlRequest, memory_limit: int, errors: Connection, par
     os.setpgrp()
     _die_with_parent(parent)
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-    from daemon.logs import configure_logging  # here: the child's own log setup
+    from spiders.crawl_logs import configure_logging  # here: the child's own log setup
 
     configure_logging(
         request.log_format,

@@ -36,7 +36,7 @@ def _context(record: logging.LogRecord) -> dict[str, Any]:
 
 
 class TextFormatter(logging.Formatter):
-    """`2026-01-01T10:00:00Z INFO daemon.service crawl finished: ok … [source=… crawl_id=…]`"""
+    """`2026-01-01T10:00:00Z INFO scheduler crawl finished: ok … [source=… crawl_id=…]`"""
 
     def format(self, record: logging.LogRecord) -> str:
         stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
