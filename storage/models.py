@@ -94,6 +94,8 @@ class Article(Base):
         # an article's date is coalesce(published_at, first_seen_at): this index answers date
         # filters (storage.search, storage.archive) without reading the rows' long texts
         Index("ix_articles_dates", "published_at", "first_seen_at"),
+        # the same date by id: storage.search checks a broad date filter per full-text match
+        Index("ix_articles_id_dates", "id", "published_at", "first_seen_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
