@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from cli import main
 from storage import Database
+from storage.models import Article
 from storage.search import (
     MATCH_END,
     MATCH_START,
@@ -106,6 +107,58 @@ def test_filters_topic_source_dates_and_limit(database, archive) -> None:
     # the Pentagon article has no published date: first_seen_at (Oct 28) dates it
     assert search(database, "pentagon", until=oct_21) == []
     assert len(search(database, "kursk", limit=1)) == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "filters", "expected"),
+    [
+        ("kursk", {"topic": "nk", "source": "yonhap", "since": 19, "until": 26}, ["front"]),
+        ("kursk", {"topic": "nk", "source": "wire", "since": 26}, ["pentagon-troops"]),
+        ("kursk", {"topic": "nk", "source": "wire", "until": 26}, []),
+        ("seoul", {"topic": "nk", "source": "wire"}, []),  # rain: wire, no topic; kursk: yonhap
+        ("russia", {"source": "yonhap", "since": 18, "until": 19}, ["kursk"]),  # since inclusive
+        ("russia", {"topic": "nk", "since": 18, "until": 29}, ["kursk", "pentagon-troops"]),
+    ],
+)
+def test_filters_combined_must_all_hold(
+    database, archive, query: str, filters: dict[str, object], expected: list[str]
+) -> None:
+    days = {key: datetime(2024, 10, int(filters[key]), tzinfo=UTC)  # type: ignore[call-overload]
+            for key in ("since", "until") if key in filters}  # fmt: skip
+    assert sorted(search(database, query, **{**filters, **days})) == expected
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        ({"until": 21}, "kursk"),  # eight dated of ten stored: each match's date is looked up
+        ({"since": 1, "until": 26}, "front"),
+        ({"since": 26}, "pentagon-troops"),  # one dated: the dated ids are listed
+        ({"since": 20, "until": 26}, "front"),
+    ],
+)
+def test_date_filters_with_a_rank_window(
+    database, archive, dates: dict[str, int], expected: str
+) -> None:
+    """With a window of one, the hit is the newest match inside the dates on SQLite, whether
+    the range holds many articles (a date lookup per match) or few (a list of their ids)."""
+    with database.session() as session:
+        for day in range(1, 7):  # newer than the sample, dated before it, matching nothing
+            session.add(
+                Article(url=f"https://example.org/notice-{day}", title="Notice", text="None.",
+                        published_at=datetime(2024, 10, day, tzinfo=UTC),
+                        first_seen_at=datetime(2024, 10, day, tzinfo=UTC))
+            )  # fmt: skip
+    filters = SearchFilters(
+        **{key: datetime(2024, 10, day, tzinfo=UTC) for key, day in dates.items()}
+    )
+    with database.session() as session:
+        hits = search_articles(session, "kursk", filters, limit=5, rank_window=1)
+    found = [hit.url.rsplit("/", 1)[1] for hit in hits]
+    if database.dialect == "sqlite":
+        assert found == [expected]
+    else:
+        assert expected in found
 
 
 def test_snippet_marks_each_match(database, archive) -> None:
