@@ -1,6 +1,7 @@
 """Benchmark the archive at scale: search latency, figures latency, export throughput and memory.
 
-    .venv/bin/python bench/archive.py [--articles N] [--reps N] [--no-postgres] [--keep DIR]
+    .venv/bin/python bench/archive.py [--articles N] [--reps N] [--no-postgres]
+                                        [--keep DIR [--reuse]]
 
 Fills a fresh SQLite database (and, when a server answers at $NEWSMON_TEST_POSTGRES or
 postgresql+psycopg://postgres@127.0.0.1:5432/test, a fresh PostgreSQL database created for the
@@ -309,14 +310,21 @@ def bench_export(url: str, folder: Path, since: str | None) -> tuple[float, int,
     return seconds, lines, usage.ru_maxrss / 1024, size  # ru_maxrss is in kB on Linux
 
 
-def run_backend(name: str, url: str, args: argparse.Namespace, folder: Path) -> None:
-    database = Database.open(url)
-    print(f"{name}: filling {args.articles:,} articles …", file=sys.stderr)
-    seconds, text_bytes = fill(database, args.articles)
-    print(
-        f"{name:<10} fill       {args.articles:,} articles, {text_bytes / 1e6:,.0f} MB of text "
-        f"in {seconds:,.1f} s ({args.articles / seconds:,.0f} articles/s)"
-    )
+def run_backend(
+    name: str, url: str, args: argparse.Namespace, folder: Path, reuse: bool = False
+) -> None:
+    database = Database.open(url)  # a reused file is upgraded to the current schema here
+    if reuse:
+        with database.session() as session:
+            stored = session.scalar(sa.select(sa.func.count()).select_from(Article))
+        print(f"{name:<10} fill       reused {url} ({stored:,} articles)")
+    else:
+        print(f"{name}: filling {args.articles:,} articles …", file=sys.stderr)
+        seconds, text_bytes = fill(database, args.articles)
+        print(
+            f"{name:<10} fill       {args.articles:,} articles, {text_bytes / 1e6:,.0f} MB of "
+            f"text in {seconds:,.1f} s ({args.articles / seconds:,.0f} articles/s)"
+        )
     p50, p95, worst, count, slowest = bench_search(database, args.reps)
     print(
         f"{name:<10} search     p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {worst:6.1f} ms  "
@@ -358,17 +366,27 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=10, help="passes over the query mix")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--keep", type=Path, help="build the SQLite file here and keep it")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep: search the SQLite file kept there by an earlier run instead of "
+        "refilling it (for trying queries; report figures from a fresh fill)",
+    )
     args = parser.parse_args()
     if args.articles < 100:
         parser.error("--articles: at least 100")
+    if args.reuse and args.keep is None:
+        parser.error("--reuse: give --keep DIR, the folder of the kept file")
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as temporary:
         folder = args.keep or Path(temporary)
         folder.mkdir(parents=True, exist_ok=True)
         sqlite_file = folder / "bench.db"
-        if sqlite_file.exists():
-            raise SystemExit(f"{sqlite_file} exists; give --keep an empty folder")
+        if args.reuse and not sqlite_file.exists():
+            raise SystemExit(f"--reuse: no {sqlite_file}; run once with --keep {folder} first")
+        if sqlite_file.exists() and not args.reuse:
+            raise SystemExit(f"{sqlite_file} exists; give --keep an empty folder, or --reuse")
         print(f"cpu {os.cpu_count()} cores; sqlite file {sqlite_file}")
-        run_backend("sqlite", f"sqlite:///{sqlite_file}", args, folder)
+        run_backend("sqlite", f"sqlite:///{sqlite_file}", args, folder, reuse=args.reuse)
         print(f"sqlite     file size  {sqlite_file.stat().st_size / 1e6:,.0f} MB")
         if args.no_postgres:
             return
