@@ -15,6 +15,7 @@ from typing import Any
 
 CONTEXT_FIELDS = ("source", "crawl_id", "run_id", "channel", "status", "counts", "seconds")
 LOG_FORMATS = ("text", "json")
+OWN_LOGGERS = ("newsmon", "spiders", "alerts", "storage", "scheduler", "figures", "cli")
 
 
 class CrawlContext(logging.Filter):
@@ -66,6 +67,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class LibraryNoise(logging.Filter):
+    """Library records (Scrapy, Twisted, APScheduler…) below WARNING are dropped (Scrapy resets its
+    loggers' levels when a crawl starts, so a handler filter is the dependable place), and the rest
+    reach the log as one line without a traceback: a failed download is an event, not a bug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith(OWN_LOGGERS):
+            return True
+        if record.levelno < logging.WARNING:
+            return False
+        if record.exc_info:
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+            record.args, record.exc_info, record.exc_text = None, None, None
+        return True
+
+
 def configure_logging(
     log_format: str, level: int = logging.INFO, context: dict[str, Any] | None = None
 ) -> None:
@@ -74,6 +92,7 @@ def configure_logging(
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     if context:
         handler.addFilter(CrawlContext(context))
+    handler.addFilter(LibraryNoise())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
