@@ -176,22 +176,6 @@ def db_upgrade(app: App) -> None:
 ALERT_STATUSES = ("pending", "sent", "failed")
 
 
-def parse_since(value: str) -> datetime:
-    """'24h', '7d' (ago) or an ISO date/time (UTC unless it says otherwise)."""
-    from config import parse_duration
-    from storage.models import utcnow
-
-    try:
-        return utcnow() - parse_duration(value)
-    except ValueError:
-        pass  # not a duration: try a date
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"--since {value!r}: give a duration like 24h or 7d, or a date like 2024-11-01")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @main.group("alerts", invoke_without_command=True)
 @click.option("--since", help="only alerts newer than this: 24h, 7d, or a date (2024-11-01)")
 @click.option("--status", type=click.Choice(ALERT_STATUSES), help="alerts with a delivery in it")
@@ -208,7 +192,7 @@ def alerts_group(
     from storage.alerts import list_alerts
 
     app: App = ctx.find_object(App)
-    since_at = parse_since(since) if since else None
+    since_at = parse_time("--since", since) if since else None
     tolerances = {
         f"{topic_id}/{quantity_id}": quantity.min_change
         for topic_id, topic in app.config.topics.items()
