@@ -134,6 +134,11 @@ class EmailSender(Sender[EmailChannel]):
             raise DeliveryError(
                 f"SMTP {exc.smtp_code}: {detail}", permanent=500 <= exc.smtp_code < 600
             ) from None
+        except ssl.SSLCertVerificationError as exc:  # never retried without TLS
+            raise DeliveryError(
+                f"cannot send mail via {settings.host}:{settings.port}: TLS certificate not"
+                f" trusted ({exc.verify_message}); for a private CA set SSL_CERT_FILE"
+            ) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(
                 f"cannot send mail via {settings.host}:{settings.port}: {exc}"
