@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from archive_data import fill_archive, newsmon, write_archive_config
 from click.testing import CliRunner
 
@@ -219,6 +220,20 @@ def test_rank_window_counts_filtered_matches(
     with database.session() as session:
         hits = search_articles(session, "kursk", SearchFilters(**filters), 10, rank_window=2)  # type: ignore[arg-type]
     assert sorted(ranked(hits)) == expected
+
+
+def test_postgres_planner_settings_do_not_outlive_the_search(database, archive) -> None:
+    """Search plans its statement with seq and plain index scans off; the caller's transaction
+    gets its own settings back."""
+    if database.dialect != "postgresql":
+        pytest.skip("PostgreSQL planner settings")
+    settings = sa.select(
+        sa.func.current_setting("enable_seqscan"), sa.func.current_setting("plan_cache_mode")
+    )
+    with database.session() as session:
+        session.execute(sa.text("SET LOCAL plan_cache_mode = force_generic_plan"))
+        assert ranked(search_articles(session, "kursk", limit=1)) == ["kursk"]
+        assert tuple(session.execute(settings).one()) == ("on", "force_generic_plan")
 
 
 def test_no_match_is_an_empty_list(database, archive) -> None:
