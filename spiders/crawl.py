@@ -88,6 +88,9 @@ def crawl_settings(config: Config) -> Settings:
             "STATS_DUMP": False,
             "TWISTED_REACTOR": REACTOR,
             "ITEM_PIPELINES": {"spiders.pipeline.ArticlePipeline": 300},
+            # items per response processed in parallel: an article page yields one item, and
+            # Scrapy starts this many asyncio tasks per response (100 by default)
+            "CONCURRENT_ITEMS": 1,
             # after robots.txt (100) and retries (550): counts what really goes on the wire
             "DOWNLOADER_MIDDLEWARES": {"spiders.pipeline.RequestCounter": 950},
         }

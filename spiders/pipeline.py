@@ -1,10 +1,15 @@
-"""The item pipeline: read each fetched page in the worker pool, then store it (one
-transaction), counting what happened in the source's run record."""
+"""The item pipeline: read each fetched page in the worker pool, then store it, counting what
+happened in the source's run record.
+
+Stores are grouped: while the store thread writes one batch, the articles read meanwhile
+queue up and go together in the next transaction (a commit per batch, not per article; a
+lone article is stored at once)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
@@ -14,14 +19,27 @@ from spiders.extract import ArticleRecord
 from spiders.jobs import SourceJob
 from spiders.reading import ReadFailure, read_article
 from spiders.sources import FetchedPage
-from spiders.store import StoreResult, Validators, store_article
+from spiders.store import Batch, StoreResult, Validators, store_batch
 
 log = logging.getLogger("newsmon.crawl")
+
+MAX_BATCH = 50  # articles per transaction: bounds what one failure sends back for a retry
+
+
+@dataclass
+class StoreQueue:
+    """Articles of one source waiting for the store thread; touched on the reactor thread only."""
+
+    waiting: list[tuple[ArticleRecord, Validators, asyncio.Future[StoreResult | Exception]]] = (
+        field(default_factory=list)
+    )
+    busy: bool = False  # a batch of this source is in the store thread
 
 
 class ArticlePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.queue = StoreQueue()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -43,14 +61,12 @@ class ArticlePipeline:
             self._error(job, result.kind, item.url, result.message)
             return item
         validators = Validators(item.fetched_at, item.etag, item.last_modified)
-        loop = asyncio.get_running_loop()
-        try:
-            stored = await loop.run_in_executor(
-                context.store_thread, self._store, job, result, validators
-            )
-        except SQLAlchemyError as exc:
-            self._error(job, "store_failed", item.url, str(exc).splitlines()[0])
+        stored = await self._store(job, result, validators)
+        if isinstance(stored, SQLAlchemyError):
+            self._error(job, "store_failed", item.url, str(stored).splitlines()[0])
             return item
+        if isinstance(stored, Exception):
+            raise stored  # a bug, not a database error: Scrapy logs it with the item
         counts = job.counts
         if stored.outcome == "new_article":
             counts.new_articles += 1
@@ -61,20 +77,41 @@ class ArticlePipeline:
         job.progress()
         return item
 
-    @staticmethod
-    def _store(job: SourceJob, record: ArticleRecord, validators: Validators) -> StoreResult:
-        """One transaction, in the store thread."""
+    async def _store(
+        self, job: SourceJob, record: ArticleRecord, validators: Validators
+    ) -> StoreResult | Exception:
+        future: asyncio.Future[StoreResult | Exception] = asyncio.get_running_loop().create_future()
+        self.queue.waiting.append((record, validators, future))
+        if not self.queue.busy:
+            self._next_batch(job)
+        return await future
+
+    def _next_batch(self, job: SourceJob) -> None:
+        """Hand what is waiting (up to MAX_BATCH) to the store thread; when that batch is
+        done, the next one, until nothing waits."""
+        queue = self.queue
+        taken, queue.waiting = queue.waiting[:MAX_BATCH], queue.waiting[MAX_BATCH:]
+        if not taken:
+            queue.busy = False
+            return
+        queue.busy = True
         context = job.context
-        with context.database.session() as session:
-            return store_article(
-                session,
-                context.config,
-                job.source,
-                job.source_id,
-                record,
-                validators,
-                context.duplicates,
-            )
+        batch = Batch(
+            context.config, job.source, job.source_id, [(rec, val) for rec, val, _ in taken]
+        )
+        done = asyncio.get_running_loop().run_in_executor(
+            context.store_thread, store_batch, context.database, batch, context.duplicates
+        )
+
+        def deliver(finished: asyncio.Future[list[StoreResult | Exception]]) -> None:
+            error = finished.exception()
+            results = [error] * len(taken) if error is not None else finished.result()
+            for (_, _, future), stored in zip(taken, results, strict=True):
+                if not future.done():
+                    future.set_result(stored)
+            self._next_batch(job)
+
+        done.add_done_callback(deliver)
 
     @staticmethod
     def _error(job: SourceJob, kind: str, url: str, message: str) -> None:

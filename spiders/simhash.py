@@ -25,12 +25,16 @@ def simhash(text: str) -> int | None:
     words = _WORD.findall(text.lower())
     if len(words) < MIN_WORDS:
         return None
-    weights = [0] * 64
-    for shingle in shingles(text):
-        value = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if value >> bit & 1 else -1
-    unsigned = sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    # each shingle's 64-bit hash as a string of bits (most significant first); a bit of the
+    # SimHash is set when more shingles have it set than not. Counting the columns with
+    # str.count keeps the per-bit loop in C: this runs once per crawled article.
+    rows = [
+        format(int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest()), "064b")
+        for shingle in shingles(text)
+    ]
+    bits = "".join(rows)  # bit i of every row: bits[i::64]
+    majority = "".join("1" if 2 * bits[i::64].count("1") > len(rows) else "0" for i in range(64))
+    unsigned = int(majority, 2)
     return unsigned - (1 << 64) if unsigned >= 1 << 63 else unsigned
 
 
@@ -67,6 +71,13 @@ class SimhashIndex:
     def add(self, article_id: int, value: int) -> None:
         for band, key in enumerate(self._keys(value)):
             self._bands[band].setdefault(key, []).append((article_id, value))
+
+    def remove(self, article_id: int, value: int) -> None:
+        """Forget an entry (its article was rolled back)."""
+        for band, key in enumerate(self._keys(value)):
+            bucket = self._bands[band].get(key, [])
+            if (article_id, value) in bucket:
+                bucket.remove((article_id, value))
 
     def candidates(self, value: int, exclude: int | None = None) -> list[int]:
         """Ids within MAX_DISTANCE bits, oldest (smallest id) first."""

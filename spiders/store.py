@@ -4,10 +4,16 @@ Upsert the article by canonical URL; add a version only when the normalised text
 matched topics; store the version's figures (read from the version's own text, so their offsets
 point into it; the title is left out because headlines repeat the body's figures in shorter,
 vaguer form); link a syndicated copy to the first copy; then let alerts/ decide.
+
+The crawl stores articles in batches (`store_batch`): several articles per transaction, each
+article's alerts in the same transaction as its figures, so a commit is paid per batch, not per
+article. A batch that fails is stored again one article per transaction, so one bad article
+costs only itself, as before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -21,6 +27,7 @@ from figures import assign_quantities
 from spiders.extract import ArticleRecord
 from spiders.simhash import MIN_RESEMBLANCE, SimhashIndex, resemblance, simhash
 from spiders.topics import match_topics
+from storage import Database
 from storage import articles as store
 from storage.models import Article, Figure
 
@@ -44,6 +51,51 @@ class StoreResult:
     alerts: int = 0
 
 
+@dataclass
+class Batch:
+    """Fetched and read articles of one source, waiting to be stored together."""
+
+    config: Config
+    source: Source
+    source_id: int
+    items: Sequence[tuple[ArticleRecord, Validators]]
+
+
+def store_batch(
+    database: Database, batch: Batch, duplicates: SimhashIndex
+) -> list[StoreResult | Exception]:
+    """Store the batch's articles in one transaction; the result (or the error that kept it
+    out of the archive) of each, in order. Runs in the crawl's one store thread."""
+    indexed: list[tuple[int, int]] = []
+    try:
+        with database.session() as session:
+            results: list[StoreResult | Exception] = [
+                store_article(
+                    session,
+                    batch.config,
+                    batch.source,
+                    batch.source_id,
+                    record,
+                    validators,
+                    duplicates,
+                    indexed,
+                )
+                for record, validators in batch.items
+            ]
+        return results
+    except Exception as exc:  # noqa: BLE001 - each article is stored again, alone, below
+        for article_id, value in indexed:  # rolled back: later copies must not point at them
+            duplicates.remove(article_id, value)
+        if len(batch.items) == 1:
+            return [exc]
+    return [
+        store_batch(
+            database, Batch(batch.config, batch.source, batch.source_id, [item]), duplicates
+        )[0]
+        for item in batch.items
+    ]
+
+
 def store_article(
     session: Session,
     config: Config,
@@ -52,7 +104,10 @@ def store_article(
     record: ArticleRecord,
     validators: Validators,
     duplicates: SimhashIndex,
+    indexed: list[tuple[int, int]] | None = None,
 ) -> StoreResult:
+    """Store one article in the caller's transaction; (id, simhash) of an original added to
+    `duplicates` is appended to `indexed`, for the caller to take back on rollback."""
     topics = match_topics(config, source, record.title, record.text)
     article = store.article_by_url(session, record.url)
     if article is None and not topics and not source.store_all:
@@ -87,7 +142,11 @@ def store_article(
     session.flush()
     if is_new:
         value = record.simhash if record.simhash is not None else simhash(record.text)
-        _link_duplicate(session, article, record.text, value, duplicates)
+        if (
+            _link_duplicate(session, article, record.text, value, duplicates)
+            and indexed is not None
+        ):
+            indexed.append((article.id, value))
     tracked = config.tracked_quantities(sorted({t.topic for t in article.topics}))
     figures = assign_quantities(record.figures, tracked)
     store.add_figures(session, version, [_figure_row(figure) for figure in figures])
@@ -103,16 +162,18 @@ def store_article(
 
 def _link_duplicate(
     session: Session, article: Article, text: str, value: int | None, duplicates: SimhashIndex
-) -> None:
-    """Point a syndicated copy at the first copy; index an original for later copies."""
+) -> bool:
+    """Point a syndicated copy at the first copy; index an original for later copies (True
+    when it was indexed)."""
     article.simhash = value
     if value is None:
-        return
+        return False
     for candidate in duplicates.candidates(value, exclude=article.id):
         if resemblance(text, store.article_text(session, candidate)) >= MIN_RESEMBLANCE:
             article.duplicate_of_id = candidate
-            return
+            return False
     duplicates.add(article.id, value)
+    return True
 
 
 def _figure_row(figure: FigureRecord) -> Figure:

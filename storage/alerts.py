@@ -37,6 +37,8 @@ def reported_figures(
 
 def previous_version(session: Session, version: ArticleVersion) -> ArticleVersion | None:
     """The version of the same article just before this one, if any."""
+    if version.number == 1:
+        return None  # versions are numbered from 1: nothing to look up
     return session.scalars(
         select(ArticleVersion)
         .where(

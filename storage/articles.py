@@ -61,6 +61,7 @@ def add_version(
         published_at=published_at,
         modified_at=modified_at,
         fetched_at=fetched_at,
+        figures=[],  # known empty: reading them after the flush costs no query
     )
     session.add(version)
     article.title, article.text = title, text
