@@ -114,8 +114,19 @@ def store_article(
         return StoreResult("no_topic")
     now = validators.fetched_at
     is_new = article is None
+    value = copy_of = None
     if article is None:
-        article = Article(url=record.url, source_id=source_id, first_seen_at=now, authors=[])
+        # looked up before the article is added, so it goes in with one INSERT, no UPDATE
+        value = record.simhash if record.simhash is not None else simhash(record.text)
+        copy_of = _first_copy(session, record.text, value, duplicates)
+        article = Article(
+            url=record.url,
+            source_id=source_id,
+            first_seen_at=now,
+            authors=[],
+            simhash=value,
+            duplicate_of_id=copy_of,
+        )
         session.add(article)
     article.last_checked_at = now
     article.etag = validators.etag
@@ -139,18 +150,14 @@ def store_article(
         record.modified,
         now,
     )
-    session.flush()
-    if is_new:
-        value = record.simhash if record.simhash is not None else simhash(record.text)
-        if (
-            _link_duplicate(session, article, record.text, value, duplicates)
-            and indexed is not None
-        ):
-            indexed.append((article.id, value))
     tracked = config.tracked_quantities(sorted({t.topic for t in article.topics}))
     figures = assign_quantities(record.figures, tracked)
     store.add_figures(session, version, [_figure_row(figure) for figure in figures])
-    session.flush()
+    session.flush()  # article, version, topics and figures in one go
+    if value is not None and copy_of is None:  # an original: index it for later copies
+        duplicates.add(article.id, value)
+        if indexed is not None:
+            indexed.append((article.id, value))
     alerts = assess_version(session, config, version)
     return StoreResult(
         "new_article" if is_new else "new_version",
@@ -160,20 +167,16 @@ def store_article(
     )
 
 
-def _link_duplicate(
-    session: Session, article: Article, text: str, value: int | None, duplicates: SimhashIndex
-) -> bool:
-    """Point a syndicated copy at the first copy; index an original for later copies (True
-    when it was indexed)."""
-    article.simhash = value
+def _first_copy(
+    session: Session, text: str, value: int | None, duplicates: SimhashIndex
+) -> int | None:
+    """The first copy (an original) this new article's text is a syndicated copy of, if any."""
     if value is None:
-        return False
-    for candidate in duplicates.candidates(value, exclude=article.id):
+        return None
+    for candidate in duplicates.candidates(value):
         if resemblance(text, store.article_text(session, candidate)) >= MIN_RESEMBLANCE:
-            article.duplicate_of_id = candidate
-            return False
-    duplicates.add(article.id, value)
-    return True
+            return candidate
+    return None
 
 
 def _figure_row(figure: FigureRecord) -> Figure:

@@ -80,7 +80,7 @@ def add_topics(session: Session, article: Article, topics: Iterable[str]) -> Non
 def add_figures(session: Session, version: ArticleVersion, figures: Sequence[Figure]) -> None:
     for figure in figures:
         figure.version = version
-        figure.article_id = version.article.id
+        figure.article = version.article  # its id may come with the same flush
         session.add(figure)
 
 
