@@ -7,16 +7,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from config import Config, parse_config
 from figures import extract_figures
 from spiders.extract import ArticleRecord
-from spiders.simhash import SimhashIndex
-from spiders.store import Validators, store_article
+from spiders.simhash import SimhashIndex, simhash
+from spiders.store import Batch, StoreResult, Validators, store_article, store_batch
 from storage import Database
 from storage import articles as store
 from storage.crawls import ensure_source
-from storage.models import Article, ArticleVersion, Figure
+from storage.models import Alert, Article, ArticleVersion, Figure
 from tests.newsite.config import TOPICS
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -145,3 +146,33 @@ def test_lookups_and_checks(database: Database) -> None:
         assert article is not None
         assert (article.last_checked_at, article.etag) == (NOW + timedelta(hours=3), '"e2"')
         assert article.first_seen_at == NOW
+
+
+def test_a_batch_keeps_its_good_articles_when_one_fails(database: Database) -> None:
+    """The crawl stores several articles per transaction; one the database refuses (here: no
+    URL) costs only itself, and the copy check still sees the batch's own originals."""
+    config = config_for(database)
+    index = SimhashIndex()
+    story = "North Korea has sent about 3,000 troops to Russia, officials said. " + FILLER
+    refused = record(None, "North Korean soldiers: 4,000 more, officials said. " + FILLER[::-1])
+    with database.session() as session:
+        source_id = ensure_source(session, "wire", "http://127.0.0.1/rss", "feed").id
+    items = [
+        (record("http://127.0.0.1/a", story), Validators(NOW)),
+        (refused, Validators(NOW)),
+        (record("http://127.0.0.1/b", "SEOUL (Wire) - " + story), Validators(NOW)),
+    ]
+    first, error, copy = store_batch(
+        database, Batch(config, config.sources[0], source_id, items), index
+    )
+    assert isinstance(error, SQLAlchemyError)
+    assert isinstance(first, StoreResult) and first.outcome == "new_article"
+    assert isinstance(copy, StoreResult) and copy.duplicate_of == first.article_id
+    with database.session() as session:
+        assert sorted(session.scalars(select(Article.url))) == [
+            "http://127.0.0.1/a",
+            "http://127.0.0.1/b",
+        ]
+        assert session.scalars(select(Alert.article_id)).all() == [first.article_id]
+    # only stored originals stay indexed: nothing from the rolled-back attempt
+    assert index.candidates(simhash(story)) == [first.article_id]
