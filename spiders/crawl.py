@@ -112,6 +112,8 @@ def _quiet_scrapy_logs() -> None:
     logging.getLogger("scrapy").setLevel(logging.ERROR)
     logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
     logging.getLogger("scrapy.core.downloader.handlers.http11").setLevel(logging.CRITICAL)
+    # a robots.txt that cannot be fetched fails the source request too, which newsmon counts
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
 
 
 def run_crawl(
@@ -148,7 +150,7 @@ def run_crawl(
     try:
         with _progress(jobs, context, show_progress):
             process = CrawlerProcess(crawl_settings(config))
-            _quiet_scrapy_logs()
+            _quiet_scrapy_logs()  # after: Scrapy's own logging setup resets its loggers' levels
             for job in jobs:
                 process.crawl(SPIDERS[job.source.type], job=job)
             process.start()
