@@ -6,6 +6,7 @@ status 2; no traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -393,10 +394,8 @@ def parse_time(option: str, value: str) -> datetime:
     from config import parse_duration
     from storage.models import utcnow
 
-    try:
+    with contextlib.suppress(ValueError):  # not a duration: try a date
         return utcnow() - parse_duration(value)
-    except ValueError:
-        pass  # not a duration: try a date
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
