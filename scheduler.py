@@ -297,7 +297,7 @@ def replace_jobs(
 #
 # The daemon: a scheduler in a background thread, signals handled in the main thread.
 #
-# - Jobs (see scheduler.py) run in APScheduler's thread pools: crawls start a child process each
+# - Jobs (built above) run in APScheduler's thread pools: crawls start a child process each
 #   and wait for it (spiders/isolation.py); alert dispatch, digests and the heartbeat are plain I/O
 #   and run in the daemon itself.
 # - SIGTERM / SIGINT: no new jobs start, a running crawl is sent SIGTERM and killed 25 s later if
