@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from figures.quantities import PER_UNITS, QuantitySpec
+
 DEFAULT_CONFIG = "config.yaml"
 ALERT_KINDS = ("new_figure", "figure_changed", "article_revised")
 
@@ -100,10 +102,39 @@ class Keywords(Strict):
     not_: list[str] = Field(default=[], alias="not")
 
 
+class QuantityContext(Strict):
+    """Words or phrases ("a|b" for either) that must (`any`) or must not (`not`) occur in a
+    figure's clause for it to count towards the quantity."""
+
+    any: list[str] = []
+    not_: list[str] = Field(default=[], alias="not")
+
+
 class Quantity(Strict):
     label: str
     units: list[str] = Field(min_length=1)
     min_change: float = Field(default=0.05, ge=0, le=10)
+    context: QuantityContext = QuantityContext()
+    # smaller values are stored but never tracked: "one soldier" in narrative is not a count
+    min_value: float = Field(default=2, ge=0)
+    per: str | None = None  # a rate quantity ("day" for "shells fired a day"); None: levels only
+
+    @field_validator("per")
+    @classmethod
+    def _known_per(cls, per: str | None) -> str | None:
+        if per is not None and per.strip().lower() not in PER_UNITS:
+            raise ValueError(f"expected one of {', '.join(sorted(PER_UNITS))}")
+        return per.strip().lower() if per is not None else None
+
+    def spec(self) -> QuantitySpec:
+        """What figures/ needs to assign figures to this quantity."""
+        return QuantitySpec(
+            units=tuple(self.units),
+            context_any=tuple(self.context.any),
+            context_not=tuple(self.context.not_),
+            min_value=self.min_value,
+            per=self.per,
+        )
 
 
 class Topic(Strict):
@@ -291,10 +322,10 @@ class Config(Strict):
     def source_topics(self, source: Source) -> list[str]:
         return list(source.topics) if source.topics is not None else list(self.topics)
 
-    def tracked_quantities(self, topic_ids: list[str]) -> dict[str, list[str]]:
-        """'topic/quantity' -> units, for the given topics, in config order."""
+    def tracked_quantities(self, topic_ids: list[str]) -> dict[str, QuantitySpec]:
+        """'topic/quantity' -> what assigns figures to it, for the given topics, in config order."""
         return {
-            f"{topic_id}/{quantity_id}": quantity.units
+            f"{topic_id}/{quantity_id}": quantity.spec()
             for topic_id in topic_ids
             for quantity_id, quantity in self.topics[topic_id].quantities.items()
         }

@@ -1,26 +1,195 @@
-"""Quantity matching: which tracked quantity a figure's unit belongs to."""
+"""Quantity assignment: which tracked quantity a figure counts, read from its unit *and* from
+what its clause says happened to what it counts.
+
+"at least 40 soldiers were killed or wounded" names soldiers, but counts casualties: a clause
+that states an event (killed, captured, displaced...) goes to a quantity that names that event,
+never to one that only names the counted noun. Rules, per figure:
+
+1. Nothing below the quantity's `min_value` (default 2) is tracked: "one soldier tried to..."
+   is narrative, not a count.
+2. A rate ("1,500 soldiers a day") goes only to a quantity declaring the same `per`, and a level
+   only to a quantity without one.
+3. The quantity's `context.not` words must not, and one of its `context.any` words must, occur
+   in the figure's scope: its clause, cut where a neighbouring figure begins or ends.
+4. Candidates: quantities whose units hold the figure's unit; when the scope states an event,
+   also quantities naming that event (in units or context) if the figure counts people or one
+   of the topic's nouns. With an event stated, quantities naming it outrank the others, and one
+   naming no event at all (troops) is never chosen.
+5. Two candidates of equal rank: the figure stays untracked rather than guessed.
+
+The chosen quantity's reason ("unit soldier; event killed; context wounded") goes into the
+figure's `assigned_by`, so `newsmon show` and `extract` can explain it.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
+from figures.clauses import clause_span
 from figures.lemmas import unit_lemma
+from figures.lexicon import word_set
 from figures.record import Figure
 
-__all__ = ["assign_quantities", "unit_lemma"]
+__all__ = ["PER_UNITS", "QuantitySpec", "assign_quantities", "unit_lemma"]
+
+# What a rate may be "per" (figures/rates.py finds them in text).
+PER_UNITS = word_set(
+    "second minute hour day week month quarter year capita person head barrel mmbtu gallon "
+    "litre tonne kg kwh mwh share game match unit ounce"
+)
+
+# Event families: words stating what happened to what a figure counts. A quantity names a
+# family when one of its units or context words is in it.
+_EVENT_FAMILIES: dict[str, str] = {
+    "casualty": "killed kill kills killing dead death deaths die died dying casualty casualties "
+    "wounded wounding injured injuries injury injuring hurt fatality fatalities fatally perished "
+    "slain lost losing losses loss toll",
+    "captured": "captured capture capturing prisoner prisoners pow pows surrendered",
+    "missing": "missing disappeared",
+    "arrested": "arrested arrest arrests detained detention detainee detainees jailed",
+    "evacuated": "evacuated evacuation evacuee evacuees",
+    "displaced": "displaced displacement fled fleeing refugee refugees homeless",
+}
+_EVENT_OF: dict[str, str] = {
+    word: family for family, words in _EVENT_FAMILIES.items() for word in words.split()
+}
+_EVENT_WORD = re.compile(
+    r"\b(" + "|".join(sorted(_EVENT_OF, key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
+# Counted nouns that are people: an event stated about them may make them casualties.
+_PEOPLE = word_set(
+    "person man woman child civilian soldier troop fighter servicemen serviceman militant "
+    "resident migrant worker patient prisoner passenger victim inhabitant citizen member "
+    "student miner sailor officer pilot marine recruit conscript mercenary combatant "
+    "demonstrator protester protestor villager adult teenager infant baby"
+)
+_NOT_FROM_VALUE = 2.0
 
 
-def assign_quantities(figures: list[Figure], tracked: Mapping[str, Iterable[str]]) -> list[Figure]:
-    """Copies of `figures` with `.quantity` set to the first key of `tracked` ("topic/quantity")
-    whose configured units share the figure's unit lemma, else None. Order is kept and figures
-    that match nothing are returned too: they are stored with their unit."""
-    lemma_sets = [(key, {unit_lemma(u) for u in units}) for key, units in tracked.items()]
+@dataclass(frozen=True, slots=True)
+class QuantitySpec:
+    """What decides whether a figure counts towards a tracked quantity (config: quantities.<id>)."""
+
+    units: tuple[str, ...]
+    context_any: tuple[str, ...] = ()
+    context_not: tuple[str, ...] = ()
+    min_value: float = _NOT_FROM_VALUE
+    per: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    key: str
+    spec: QuantitySpec
+    lemmas: frozenset[str]
+    events: frozenset[str]  # event families the quantity names
+    any_re: re.Pattern[str] | None
+    not_re: re.Pattern[str] | None
+
+
+def assign_quantities(
+    figures: Sequence[Figure], tracked: Mapping[str, QuantitySpec | Iterable[str]]
+) -> list[Figure]:
+    """Copies of `figures` with `.quantity` ("topic/quantity") and `.assigned_by` set where a
+    tracked quantity takes the figure (module docstring), else None. Order is kept and figures
+    that match nothing are returned too: they are stored with their unit. `tracked` values are
+    specs, or plain unit lists (every other setting at its default)."""
+    compiled = [_compile(key, spec) for key, spec in tracked.items()]
+    topic_nouns = {lemma for c in compiled for lemma in c.lemmas}
     out: list[Figure] = []
-    for fig in figures:
-        quantity = None
-        if fig.unit is not None:
-            lemma = unit_lemma(fig.unit)
-            quantity = next((key for key, lemmas in lemma_sets if lemma in lemmas), None)
-        out.append(dataclasses.replace(fig, quantity=quantity))
+    for i, fig in enumerate(figures):
+        scope = _scope(fig, figures[i - 1] if i else None, figures[i + 1 : i + 2])
+        choice = _choose(fig, scope, compiled, topic_nouns)
+        quantity, why = choice if choice else (None, None)
+        out.append(dataclasses.replace(fig, quantity=quantity, assigned_by=why))
     return out
+
+
+def _compile(key: str, spec: QuantitySpec | Iterable[str]) -> _Compiled:
+    if not isinstance(spec, QuantitySpec):
+        spec = QuantitySpec(units=tuple(spec))
+    lemmas = frozenset(unit_lemma(u) for u in spec.units)
+    words = [w.lower() for entry in (*spec.units, *spec.context_any) for w in _alternatives(entry)]
+    events = frozenset(
+        _EVENT_OF[token]
+        for w in words
+        for token in (w, *w.split())
+        if token in _EVENT_OF
+    )
+    return _Compiled(
+        key, spec, lemmas, events, _phrase_re(spec.context_any), _phrase_re(spec.context_not)
+    )
+
+
+def _alternatives(entry: str) -> list[str]:
+    return [a.strip() for a in entry.split("|") if a.strip()]
+
+
+def _phrase_re(entries: Iterable[str]) -> re.Pattern[str] | None:
+    """Whole words or phrases, any case, a plural "s"/"es" allowed at the end."""
+    phrases = [a for entry in entries for a in _alternatives(entry)]
+    if not phrases:
+        return None
+    body = "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases)
+    return re.compile(rf"(?<![\w-])(?:{body})(?:e?s)?(?![\w-])", re.IGNORECASE)
+
+
+def _scope(fig: Figure, prev: Figure | None, following: Sequence[Figure]) -> str:
+    """The figure's clause, cut where the previous figure ends and the next one starts."""
+    base = fig.start - _sentence_offset(fig)
+    start, end = fig.start - base, fig.end - base
+    c_start, c_end = clause_span(fig.sentence, start, end)
+    if prev is not None and prev.sentence == fig.sentence and prev.end <= fig.start:
+        c_start = max(c_start, prev.end - base)
+    if following and following[0].sentence == fig.sentence and following[0].start >= fig.end:
+        c_end = min(c_end, following[0].start - base)
+    return fig.sentence[c_start:c_end]
+
+
+def _sentence_offset(fig: Figure) -> int:
+    """Where the figure starts inside its sentence (its `start` counts from the text's start)."""
+    found = fig.sentence.find(fig.text)
+    return found if found >= 0 else 0
+
+
+def _choose(
+    fig: Figure, scope: str, compiled: list[_Compiled], topic_nouns: set[str]
+) -> tuple[str, str] | None:
+    if fig.role == "previous":
+        return None  # "from 3,000 to 12,000": the alert is about the current end
+    lemma = unit_lemma(fig.unit) if fig.unit else None
+    events = {_EVENT_OF[m.group(1).lower()] for m in _EVENT_WORD.finditer(scope)}
+    if lemma is not None and lemma in _EVENT_OF:
+        events.add(_EVENT_OF[lemma])  # "300 killed", "1,200 casualties"
+    countable = lemma is None or lemma in _PEOPLE or lemma in topic_nouns
+    ranked: list[tuple[int, str, str]] = []
+    for c in compiled:
+        if fig.value < c.spec.min_value or fig.per != c.spec.per:
+            continue
+        if c.not_re is not None and c.not_re.search(scope):
+            continue
+        context = c.any_re.search(scope) if c.any_re is not None else None
+        if c.any_re is not None and context is None:
+            continue
+        unit_match = lemma is not None and lemma in c.lemmas
+        named = sorted(events & c.events)
+        if events and not named:
+            continue  # an event is stated and this quantity names none of it (or another)
+        if not unit_match and not (named and countable):
+            continue
+        reasons = [f"unit {lemma}"] if unit_match else []
+        if named:
+            reasons.append(f"event {'/'.join(named)}")
+        if context is not None:
+            reasons.append(f"context {context.group(0).lower()}")
+        rank = 2 * bool(named) + unit_match
+        ranked.append((rank, c.key, "; ".join(reasons)))
+    if not ranked:
+        return None
+    ranked.sort(key=lambda r: -r[0])
+    if len(ranked) > 1 and ranked[1][0] == ranked[0][0]:
+        return None  # a tie: better untracked than guessed
+    return ranked[0][1], ranked[0][2]

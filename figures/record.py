@@ -25,6 +25,10 @@ class Figure:
     attribution: str | None
     projection: bool
     quantity: str | None = None
+    per: str | None = None  # a rate or per-unit value: "day", "year", "capita", "barrel", "hour"
+    change: str | None = None  # "up" or "down" when stated as a movement ("rose 5%")
+    role: str | None = None  # "previous" or "current" for the two ends of "from X to Y"
+    assigned_by: str | None = None  # why `quantity` was chosen: the unit and context words
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready primitives, keys in field order."""

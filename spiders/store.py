@@ -194,4 +194,8 @@ def _figure_row(figure: FigureRecord) -> Figure:
         sentence=figure.sentence,
         attribution=figure.attribution,
         projection=figure.projection,
+        per=figure.per,
+        change=figure.change,
+        role=figure.role,
+        assigned_by=figure.assigned_by,
     )

@@ -183,6 +183,10 @@ class Figure(Base):
     sentence: Mapped[str] = mapped_column(Text)
     attribution: Mapped[str | None] = mapped_column(Text)
     projection: Mapped[bool] = mapped_column(Boolean, default=False)
+    per: Mapped[str | None] = mapped_column(String(32))  # a rate: "day" for "1,500 a day"
+    change: Mapped[str | None] = mapped_column(String(8))  # "up"/"down": stated as a movement
+    role: Mapped[str | None] = mapped_column(String(8))  # "previous"/"current" of "from X to Y"
+    assigned_by: Mapped[str | None] = mapped_column(Text)  # why it went to `quantity`
     # set by alerts/ when it assesses the figure: new, changed, corroboration, forecast, revised,
     # duplicate (a syndicated copy), or untracked
     status: Mapped[str | None] = mapped_column(String(16))

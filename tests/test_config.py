@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from config import ConfigError, load_config
+from figures.quantities import QuantitySpec
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -77,7 +78,7 @@ def test_good_config_values(write_config) -> None:
     assert email.from_ == "newsmon@example.org" and email.username == ""
     assert config.topics["nk-troops"].keywords.not_ == ["football"]
     assert config.tracked_quantities(["nk-troops"]) == {
-        "nk-troops/troops-in-russia": ["troops", "soldiers"]
+        "nk-troops/troops-in-russia": QuantitySpec(units=("troops", "soldiers"))
     }
 
 
