@@ -23,7 +23,8 @@ _VAGUE_BASE = {"tens": 10, "dozens": 12, "scores": 20, "hundreds": 100, "thousan
 
 # One alternative per kind of number; the vague kind comes first so "hundreds" is not "hundred".
 CANDIDATE = re.compile(
-    r"(?P<digits>\d+(?:,\d+)*(?:\.\d+)?)"
+    r"(?P<digits>\d+(?:(?:,|[\u2009\u202f\u00a0](?=\d{3}(?!\d)))\d+)*(?:\.\d+)?"
+    r"(?:[eE][+-]?\d{1,3}(?![\w])|\s?[×x]\s?10\^?[−-]?\d{1,3}(?![\w]))?)"
     r"|\b(?P<vague>(?:several|a\s+few)\s+(?:dozen|hundred|thousand|million|billion)\b"
     r"|(?:tens|dozens|scores|hundreds|thousands|millions|billions)"
     r"(?:\s+of\s+(?:thousands|millions|billions))?\b)"
@@ -34,20 +35,30 @@ CANDIDATE = re.compile(
 )
 
 _CURRENCY_BEFORE = re.compile(
-    r"(?:US\$|A\$|C\$|HK\$|[$€£¥₹₽]|\b(?:USD|EUR|GBP|JPY|CNY|CHF|RUB|UAH|INR)\s?)$"
+    r"(?:US\$|A\$|C\$|HK\$|NZ\$|S\$|R\$|[$€£¥₹₽₩]|\$US\s?|\bRM\s?|\bRs\.?\s?"
+    r"|(?<!/)\b(?:USD|EUR|GBP|JPY|CNY|CHF|RUB|UAH|INR|KRW|AUD|CAD|MYR|SGD|NZD|BRL|HKD)\s?)$"
 )
+_CURRENCY_CODES = {"$us": "usd", "rm": "myr", "rs": "inr", "rs.": "inr"}
+# A sign right before the digits: "−5C", "-3.2%" (a ticker's "+0.4%" is rejected elsewhere).
+_MINUS_BEFORE = re.compile(r"(?:^|(?<=[\s(]))[−-]$")
 # What may be glued to digits: a scale, a unit, an ordinal, a time or a decade ending.
 _SUFFIX = re.compile(
-    r"(?P<scale>bn|mn|tn|bln|mln|[kKmMbB])(?![A-Za-z0-9])"
+    r"(?P<scale>bn|mn|tn|bln|mln|mil|[kKmMbB])(?![A-Za-z0-9])"
     r"|(?P<unit>%|km²|km2|km|cm|mm|kg|mph|kph|MW|GW|kW|ha|°C|°F|C|F|t)(?![A-Za-z0-9])"
     r"|(?P<ordinal>st|nd|rd|th)\b"
     r"|(?P<time>am|pm|a\.m\.|p\.m\.|h|hrs)(?![A-Za-z])"
     r"|(?P<decade>s|'s)\b"
 )
-_SCALE_AFTER = re.compile(r"\s*(?:-\s*)?(thousand|million|billion|trillion|bn|mn|tn)\b", re.I)
-_SCALE_SUFFIX = {"k": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "b": 1e9, "bn": 1e9, "bln": 1e9,
-                 "tn": 1e12, "thousand": 1e3, "million": 1e6, "billion": 1e9,
-                 "trillion": 1e12}  # fmt: skip
+_SCALE_AFTER = re.compile(
+    r"\s*(?:-\s*)?(thousand|million|billion|trillion|bn|mn|tn|mil|crore|crores|lakh|lakhs)\b",
+    re.I,
+)
+_SCALE_SUFFIX = {"k": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "mil": 1e6, "b": 1e9, "bn": 1e9,
+                 "bln": 1e9, "tn": 1e12, "thousand": 1e3, "million": 1e6, "billion": 1e9,
+                 "trillion": 1e12, "crore": 1e7, "crores": 1e7, "lakh": 1e5,
+                 "lakhs": 1e5}  # fmt: skip
+_EXPONENT = re.compile(r"(?:[eE]([+-]?\d{1,3})|\s?[×x]\s?10\^?([−-]?\d{1,3}))$")
+_GROUP_SPACES = re.compile(r"[\u2009\u202f\u00a0]")
 _PLUS_AFTER = re.compile(r"\+|-plus\b")
 
 
@@ -67,6 +78,7 @@ class Numeral:
     scale_text: str = ""  # how the scale was written ("m", "bn", "million")
     plain_integer: bool = False  # digits only: no comma, decimal, scale, unit or currency
     plus: bool = False  # "12,000-plus", "500+"
+    negative: bool = False  # a minus sign before the digits ("−5C"); start covers it
     rejected: str | None = None  # why this is not a figure (ordinal, time, identifier, ...)
 
 
@@ -90,15 +102,23 @@ def numeral_at(text: str, pos: int, endpos: int) -> Numeral | None:
 
 
 def _read_digits(text: str, m: re.Match[str]) -> Numeral | None:
-    raw = m.group("digits")
+    raw = _GROUP_SPACES.sub(",", m.group("digits"))  # "10 000" with thin spaces
+    exponent = _EXPONENT.search(raw)
+    if exponent:
+        raw = raw[: exponent.start()]
     value = _digits_value(raw, text, m.end())
     if value is None:
         return None
+    if exponent:  # "1.2e6", "3 × 10^5"
+        value *= 10.0 ** int((exponent.group(1) or exponent.group(2)).replace("−", "-"))
     num = Numeral(value=value, start=m.start(), end=m.end(), kind="digits")
     cur = _CURRENCY_BEFORE.search(text, max(0, m.start() - 4), m.start())
     if cur:
-        num.currency = UNIT_ALIASES.get(cur.group().strip().lower())
+        code = cur.group().strip().lower()
+        num.currency = _CURRENCY_CODES.get(code) or UNIT_ALIASES.get(code)
         num.start = cur.start()
+    elif _MINUS_BEFORE.search(text, max(0, m.start() - 2), m.start()):
+        num.negative = True
     suffix = _SUFFIX.match(text, m.end())
     if suffix:
         kind = suffix.lastgroup
@@ -124,8 +144,14 @@ def _read_digits(text: str, m: re.Match[str]) -> Numeral | None:
         num.end = plus.end()
     num.value *= num.scale
     num.plain_integer = (
-        raw.isdigit() and num.scale == 1.0 and num.unit is None and num.currency is None
+        raw.isdigit()
+        and num.scale == 1.0
+        and num.unit is None
+        and num.currency is None
+        and not exponent
     )
+    if num.negative:
+        num.value, num.start = -num.value, num.start - 1
     if len(raw) > 1 and raw[0] == "0" and raw[1] != ".":
         num.rejected = "leading zero"  # phone numbers, codes
     return num
