@@ -52,6 +52,10 @@ def test_issue_example_record() -> None:
         "attribution": "South Korea's National Intelligence Service",
         "projection": False,
         "quantity": None,
+        "per": None,
+        "change": None,
+        "role": None,
+        "assigned_by": None,
     }
 
 
