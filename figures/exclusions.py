@@ -43,7 +43,8 @@ _BEFORE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(?:articles?|resolutions?|section|chapter|title|paragraph|clause|route|highway"
             r"|interstate|flight|room|gate|terminal|platform|pages?|photos?|image|slide|fig\.|table"
-            r"|category|phase|episode|volume|vol\.|no\.|nos\.|number|windows|iphone|boeing|airbus"
+            r"|category|phase|episode|volume|vol\.|no\.|nos\.|(?<!now\s)(?<!still\s)(?<!to\s)"
+            r"(?<!could\s)(?<!would\s)(?<!may\s)(?<!ly\s)number|windows|iphone|boeing|airbus"
             r"|apollo|top|share|call|tel\.?|phone|protocol|annex|item|exhibit|psalm|verse|code)\s+$",
             re.I,
         ),

@@ -11,10 +11,12 @@ from figures.counted_nouns import counted_noun, is_plural_noun, subject_head
 from figures.exclusions import HYPHEN_UNITS, is_furniture_sentence, rejection
 from figures.lemmas import unit_lemma
 from figures.lexicon import FURNITURE_UNITS, SOURCE_NOUNS
+from figures.movement import change_of, roles
 from figures.numerals import CANDIDATE, Numeral, read_numeral
 from figures.projection import is_projection
 from figures.qualifiers import qualifier_before
 from figures.ranges import range_end, skip_number_chain
+from figures.rates import UNIT_PER, rate_after
 from figures.record import Figure
 from figures.sentences import sentence_spans
 
@@ -40,7 +42,7 @@ _TOTAL = re.compile(r"\btotal\b", re.I)
 _SUBJECT_VERB_BEFORE = re.compile(
     r"\b(?:reached|reach|risen\s+to|rose\s+to|climbed\s+to|surged\s+to|jumped\s+to|fell\s+to"
     r"|dropped\s+to|stood\s+at|stands\s+at|stand\s+at|totalled|totaled|passed|topped|hit"
-    r"|exceeded|numbered(?:\s+in\s+the)?)\s+$"
+    r"|exceeded|number|numbers|numbered(?:\s+in\s+the)?)\s+$"
 )
 _YEAR_CONTEXT = re.compile(
     r"(?:\b(?:in|since|by|from|until|till|to|of|the|a|an|its|their|this|last|next|early|late"
@@ -213,10 +215,19 @@ def _is_year(text: str, num: Numeral, draft: _Draft, s_start: int) -> bool:
 def _finish(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -> list[Figure]:
     """Carry units to bare numbers, drop bare spelled-out numbers, add source and projection."""
     _carry_units(text, sentence, s_start, drafts)
+    s_end = s_start + len(sentence)
+    drafts = [d for d in drafts if d.unit is not None or d.kind != "words"]  # "a majority of two"
+    figure_roles = roles(text, [(d.start, d.num_end) for d in drafts], s_start)
+    for i, role in enumerate(figure_roles):
+        partner = i + 1 if i + 1 < len(drafts) and figure_roles[i + 1] else i - 1
+        if role and drafts[i].unit is None and partner >= 0 and figure_roles[partner]:
+            drafts[i].unit = drafts[partner].unit  # "12,000 troops, up from 3,000"
     figures: list[Figure] = []
-    for d in drafts:
-        if d.unit is None and d.kind == "words":
-            continue  # "a majority of just two"
+    for d, role in zip(drafts, figure_roles, strict=True):
+        per = UNIT_PER.get(d.unit or "")
+        rate = rate_after(text, d.end, s_end)
+        if rate is not None:
+            per, d.end = rate
         start, end = d.start - s_start, d.end - s_start
         source = d.attribution or attribution(sentence, start, end)
         figures.append(
@@ -232,6 +243,9 @@ def _finish(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -> lis
                 sentence=sentence,
                 attribution=source,
                 projection=d.projection or is_projection(sentence, start, end),
+                per=per,
+                change=change_of(text, d.start, d.end, s_start),
+                role=role,
             )
         )
     return figures

@@ -9,6 +9,7 @@ _UNIT_TABLE = """
 percent: % percent per_cent pct pc percentage
 percentage point: percentage_point percentage_points
 basis point: basis_point basis_points bps bp
+point: point points pts
 usd: $ us$ usd dollar dollars
 eur: € eur euro euros
 gbp: £ gbp sterling
