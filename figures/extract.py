@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from figures.attribution import attribution
+from figures.attribution import attribution, sentence_source
 from figures.clauses import clause_span
 from figures.counted_nouns import counted_noun, is_plural_noun, subject_head
 from figures.exclusions import HYPHEN_UNITS, is_furniture_sentence, rejection
@@ -77,14 +77,34 @@ class _Draft:
 def extract_figures(text: str) -> list[Figure]:
     """Every figure in `text`, in text order."""
     figures: list[Figure] = []
-    for s_start, s_end in sentence_spans(text):
+    spans = sentence_spans(text)
+    for i, (s_start, s_end) in enumerate(spans):
         sentence = text[s_start:s_end]
         if is_furniture_sentence(sentence):
             continue
         drafts = _sentence_drafts(text, s_start, s_end)
         if drafts:
-            figures.extend(_finish(text, sentence, s_start, drafts))
+            found = _finish(text, sentence, s_start, drafts)
+            if any(f.attribution is None for f in found):
+                source = _neighbour_source(text, spans, i)
+                found = [replace(f, attribution=f.attribution or source) for f in found]
+            figures.extend(found)
     return figures
+
+
+def _neighbour_source(text: str, spans: list[tuple[int, int]], i: int) -> str | None:
+    """The source credited in the next sentence of the same paragraph when it states no figure
+    of its own ("..., the agency said in a briefing."), else in the previous one."""
+    s_start, s_end = spans[i]
+    if i + 1 < len(spans) and "\n" not in text[s_end : spans[i + 1][0]]:
+        n_start, n_end = spans[i + 1]
+        if not _sentence_drafts(text, n_start, n_end):
+            source = sentence_source(text[n_start:n_end])
+            if source:
+                return source
+    if i > 0 and "\n" not in text[spans[i - 1][1] : s_start]:
+        return sentence_source(text[spans[i - 1][0] : spans[i - 1][1]])
+    return None
 
 
 def _sentence_drafts(text: str, s_start: int, s_end: int) -> list[_Draft]:
