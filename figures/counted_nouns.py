@@ -69,6 +69,8 @@ def counted_noun(
             return UNIT_ALIASES[low], m.end()
         if low in STOP_WORDS and low not in SKIPPABLE_MODIFIERS:
             break
+        if single and modifiers and low.endswith(("ed", "ing")):
+            break  # "one soldier tried to ...": the verb ends the phrase
         if is_plural_noun(low) and not (single and modifiers):
             head = (word, m.end())
         elif head is not None:

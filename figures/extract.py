@@ -236,7 +236,8 @@ def _finish(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -> lis
     """Carry units to bare numbers, drop bare spelled-out numbers, add source and projection."""
     _carry_units(text, sentence, s_start, drafts)
     s_end = s_start + len(sentence)
-    drafts = [d for d in drafts if d.unit is not None or d.kind != "words"]  # "a majority of two"
+    # a bare small number in words counts nothing ("a majority of just two"); a long one does
+    drafts = [d for d in drafts if d.unit is not None or d.kind != "words" or d.value >= 100]
     figure_roles = roles(text, [(d.start, d.num_end) for d in drafts], s_start)
     for i, role in enumerate(figure_roles):
         partner = i + 1 if i + 1 < len(drafts) and figure_roles[i + 1] else i - 1
