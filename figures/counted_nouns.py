@@ -27,6 +27,8 @@ _NOT_PLURAL = word_set(
     "afterwards besides whereas across news series alias says"
 )
 _MAX_WORDS = 6
+# verbs that end a subject ("Measles cases rose to 5,000") without the -ed a regular one has
+_IRREGULAR_PAST = word_set("rose fell grew hit stood stand stands reach reaches number numbers")
 
 
 def is_plural_noun(word: str) -> bool:
@@ -100,6 +102,7 @@ def subject_head(clause: str) -> str | None:
         low = w.strip(",.;:").lower()
         if (
             low in STOP_WORDS
+            or low in _IRREGULAR_PAST
             or low.endswith("ed")
             or low.endswith(("'s", "’s"))
             or not low.isalpha()
