@@ -78,30 +78,29 @@ def extract_figures(text: str) -> list[Figure]:
     """Every figure in `text`, in text order."""
     figures: list[Figure] = []
     spans = sentence_spans(text)
+    drafts = [
+        [] if is_furniture_sentence(text[a:b]) else _sentence_drafts(text, a, b) for a, b in spans
+    ]
     for i, (s_start, s_end) in enumerate(spans):
-        sentence = text[s_start:s_end]
-        if is_furniture_sentence(sentence):
-            continue
-        drafts = _sentence_drafts(text, s_start, s_end)
-        if drafts:
-            found = _finish(text, sentence, s_start, drafts)
+        if drafts[i]:
+            found = _finish(text, text[s_start:s_end], s_start, drafts[i])
             if any(f.attribution is None for f in found):
-                source = _neighbour_source(text, spans, i)
+                source = _neighbour_source(text, spans, drafts, i)
                 found = [replace(f, attribution=f.attribution or source) for f in found]
             figures.extend(found)
     return figures
 
 
-def _neighbour_source(text: str, spans: list[tuple[int, int]], i: int) -> str | None:
+def _neighbour_source(
+    text: str, spans: list[tuple[int, int]], drafts: list[list[_Draft]], i: int
+) -> str | None:
     """The source credited in the next sentence of the same paragraph when it states no figure
     of its own ("..., the agency said in a briefing."), else in the previous one."""
     s_start, s_end = spans[i]
-    if i + 1 < len(spans) and "\n" not in text[s_end : spans[i + 1][0]]:
-        n_start, n_end = spans[i + 1]
-        if not _sentence_drafts(text, n_start, n_end):
-            source = sentence_source(text[n_start:n_end])
-            if source:
-                return source
+    if i + 1 < len(spans) and not drafts[i + 1] and "\n" not in text[s_end : spans[i + 1][0]]:
+        source = sentence_source(text[spans[i + 1][0] : spans[i + 1][1]])
+        if source:
+            return source
     if i > 0 and "\n" not in text[spans[i - 1][1] : s_start]:
         return sentence_source(text[spans[i - 1][0] : spans[i - 1][1]])
     return None

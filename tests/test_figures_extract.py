@@ -149,3 +149,18 @@ def test_movement_and_from_to_roles() -> None:
     assert (now.role, now.unit, then.role, then.unit) == ("current", "troop", "previous", "troop")
     (span,) = extract_figures("Estimates ranged from 3,000 to 5,000 troops.")
     assert span.role is None and span.qualifier == "range"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "troops said about 3,000 killed from to rose " * 25_000,  # a 1 MB run-on sentence
+        " | ".join(f"{i * 37 % 99_991:,}" for i in range(10_000)),  # a table of numbers
+        "".join(chr(c) for c in range(0, 0x3000) if not 0xD800 <= c < 0xE000),  # any Unicode
+        "1" * 1_000_000,
+    ],
+)
+def test_hostile_input_gives_figures_not_exceptions(text: str) -> None:
+    figures = extract_figures(text)
+    assert all(text[f.start : f.end] == f.text for f in figures)
+    assert all(len(f.sentence) <= 1000 for f in figures)  # a bounded window per figure
