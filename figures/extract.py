@@ -11,7 +11,7 @@ from figures.counted_nouns import counted_noun, is_plural_noun, subject_head
 from figures.exclusions import HYPHEN_UNITS, is_furniture_sentence, rejection
 from figures.lemmas import unit_lemma
 from figures.lexicon import FURNITURE_UNITS, SOURCE_NOUNS
-from figures.movement import change_of, roles
+from figures.movement import changes_of, roles
 from figures.numerals import CANDIDATE, Numeral, read_numeral
 from figures.projection import is_projection
 from figures.qualifiers import qualifier_before
@@ -238,12 +238,9 @@ def _finish(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -> lis
     # a bare small number in words counts nothing ("a majority of just two"); a long one does
     drafts = [d for d in drafts if d.unit is not None or d.kind != "words" or d.value >= 100]
     figure_roles = roles(text, [(d.start, d.num_end) for d in drafts], s_start)
-    for i, role in enumerate(figure_roles):
-        partner = i + 1 if i + 1 < len(drafts) and figure_roles[i + 1] else i - 1
-        if role and drafts[i].unit is None and partner >= 0 and figure_roles[partner]:
-            drafts[i].unit = drafts[partner].unit  # "12,000 troops, up from 3,000"
+    changes = changes_of(text, [(d.start, d.end) for d in drafts], figure_roles, s_start)
     figures: list[Figure] = []
-    for d, role in zip(drafts, figure_roles, strict=True):
+    for d, role, change in zip(drafts, figure_roles, changes, strict=True):
         per = UNIT_PER.get(d.unit or "")
         rate = rate_after(text, d.end, s_end)
         if rate is not None:
@@ -264,7 +261,7 @@ def _finish(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -> lis
                 attribution=source,
                 projection=d.projection or is_projection(sentence, start, end),
                 per=per,
-                change=change_of(text, d.start, d.end, s_start),
+                change=change,
                 role=role,
             )
         )

@@ -140,13 +140,18 @@ def test_rates_name_what_they_are_per(text: str, per: str | None) -> None:
 
 def test_movement_and_from_to_roles() -> None:
     rose, level = extract_figures("Shares rose 5% and the index rose to 352.")
-    assert (rose.change, level.change) == ("up", None)
+    assert (rose.change, level.change) == ("up", "up")
+    (shot,) = extract_figures("Kyiv says it shot down 84 drones.")
+    assert shot.change is None
     (fell,) = extract_figures("Output fell by about 3 percent.")
     assert fell.change == "down"
     before, after = extract_figures("The index went from 310 to 352.")
     assert (before.role, after.role) == ("previous", "current")
     now, then = extract_figures("Troops now number 12,000, up from 3,000 in October.")
-    assert (now.role, now.unit, then.role, then.unit) == ("current", "troop", "previous", "troop")
+    assert (now.role, now.unit, then.role) == ("current", "troop", "previous")
+    assert now.change == then.change == "up"
+    (alone,) = extract_figures("Tesla delivered 462,890 vehicles, up 6.4% on a year earlier.")[1:]
+    assert (alone.role, alone.change) == (None, "up")
     (span,) = extract_figures("Estimates ranged from 3,000 to 5,000 troops.")
     assert span.role is None and span.qualifier == "range"
 
