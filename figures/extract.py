@@ -198,6 +198,9 @@ def _attach_unit(text: str, num: Numeral, draft: _Draft, s_start: int, s_end: in
             else:
                 draft.unit, draft.end = unit_lemma(hyphen), end + word.end()
             return
+        if word:  # "a 30-day truce", "the 31-nation alliance": what the adjective counts
+            draft.unit, draft.end = unit_lemma(word.group(1)), end + word.end()
+            return
     if _relative_source(text, draft, end, s_end):
         return
     start = end
