@@ -28,6 +28,7 @@ _RELATIVE_SOURCE = re.compile(
     r"\s+(?P<np>(?:[A-Za-z'’-]+\s+){0,3}?(?P<head>[A-Za-z'’-]+))\s+(?:had|have|has)\s+"
     r"(?:been\s+)?(?:forecast|expected|predicted|estimated|projected|anticipated)\b"
 )
+_COMPARISON_AFTER = re.compile(r"\s+(?:more|less|fewer|higher|lower|above|below)\s+than\b")
 _OF_THE_NEXT = re.compile(
     r"^\s+of\s+(?:the|its|their|his|her|our|these|those)?\s*(?:last\s+|first\s+|total\s+)?$"
 )
@@ -219,6 +220,8 @@ def _attach_unit(text: str, num: Numeral, draft: _Draft, s_start: int, s_end: in
 
 def _relative_source(text: str, draft: _Draft, end: int, s_end: int) -> bool:
     """ "the 2.6% economists had forecast": the words after the number name a source."""
+    if _COMPARISON_AFTER.match(text, end, s_end):
+        return False  # "£2bn more than economists had expected": a fact, compared
     m = _RELATIVE_SOURCE.match(text, end, s_end)
     if not m or unit_lemma(m.group("head")) not in SOURCE_NOUNS:
         return False
@@ -262,7 +265,9 @@ def _finish(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -> lis
                 end=d.end,
                 sentence=sentence,
                 attribution=source,
-                projection=d.projection or is_projection(sentence, start, end),
+                # "will rise from £11.44 to £12.21": the old end is today's level, not a forecast
+                projection=role != "previous"
+                and (d.projection or is_projection(sentence, start, end)),
                 per=per,
                 change=change,
                 role=role,
