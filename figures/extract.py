@@ -9,7 +9,7 @@ from figures.attribution import attribution, sentence_source
 from figures.clauses import clause_span
 from figures.counted_nouns import counted_noun, is_plural_noun, subject_head
 from figures.exclusions import HYPHEN_UNITS, is_furniture_sentence, rejection
-from figures.lemmas import unit_lemma
+from figures.lemmas import UNIT_ALIASES, unit_lemma
 from figures.lexicon import FURNITURE_UNITS, SOURCE_NOUNS
 from figures.movement import changes_of, roles
 from figures.numerals import CANDIDATE, Numeral, read_numeral
@@ -43,7 +43,15 @@ _TOTAL = re.compile(r"\btotal\b", re.I)
 _SUBJECT_VERB_BEFORE = re.compile(
     r"\b(?:reached|reach|risen\s+to|rose\s+to|climbed\s+to|surged\s+to|jumped\s+to|fell\s+to"
     r"|dropped\s+to|stood\s+at|stands\s+at|stand\s+at|totalled|totaled|passed|topped|hit"
-    r"|exceeded|number|numbers|numbered(?:\s+in\s+the)?)\s+$"
+    r"|exceeded|number|numbers|numbered(?:\s+in\s+the)?"
+    r"|(?:rose|fell|climbed|jumped|dropped|grew|surged|increased|decreased|declined)\s+from"
+    r"(?:\s+\S+\s+to)?)\s+$"
+)
+# A bare number opening a coordinated clause counts what the figure before it counted:
+# "lost 46,000 jobs, while services added 180,000", "killed 236 people and injured 1,100".
+_OF_AROUND = re.compile(r"\bof\s+$|\s+of\b", re.IGNORECASE)
+_ELLIPSIS_GAP = re.compile(
+    r"^[^.;]{0,60}?(?:,|\band\b|\bbut\b|\bwhile\b|\bwhereas\b)[^.;]{0,40}$", re.IGNORECASE
 )
 _YEAR_CONTEXT = re.compile(
     r"(?:\b(?:in|since|by|from|until|till|to|of|the|a|an|its|their|this|last|next|early|late"
@@ -298,6 +306,20 @@ def _carry_units(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -
             and _TO_BETWEEN.match(text[prev.num_end : d.start])
         ):
             d.unit = prev.unit  # "from 3,000 troops to 9,000"
+        elif (
+            d.unit is None
+            and prev is not None
+            and d.kind == "digits"
+            and _ELLIPSIS_GAP.match(text[prev.end : d.start])
+            and not _OF_AROUND.search(text, max(s_start, d.start - 4), d.start)
+            and not _OF_AROUND.match(text, d.end)
+        ):
+            # the sentence's first counted noun (not %, $ or km): "employs 12,000 people in 40
+            # countries and plans to hire another 2,000" counts people
+            d.unit = next(
+                (e.unit for e in drafts[:i] if e.unit and e.unit not in UNIT_ALIASES.values()),
+                None,
+            )
 
 
 def _unit_from_clause(
