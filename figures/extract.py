@@ -145,7 +145,7 @@ def _draft(
     if second == "reject":
         return None, skip_number_chain(text, num.end, s_end)
     if isinstance(second, Numeral):
-        low, high = num.value, second.value
+        low, high = sorted((num.value, second.value))
         if num.scale == 1.0 and second.scale > 1.0 and low < high / second.scale:
             low *= second.scale  # "$5-6 billion"
         num.currency = num.currency or second.currency

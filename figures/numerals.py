@@ -110,6 +110,8 @@ def numeral_at(text: str, pos: int, endpos: int) -> Numeral | None:
     """The numeral starting exactly at `pos` (after an optional currency symbol), else None."""
     cur = re.match(r"(?:US\$|A\$|C\$|HK\$|[$€£¥₹₽])", text[pos : pos + 3])
     start = pos + (cur.end() if cur else 0)
+    if not cur and text[start : start + 1] in ("-", "−") and text[start + 1 : start + 2].isdigit():
+        start += 1  # "-18 °C to -34 °C": the sign is read with the digits
     m = CANDIDATE.match(text, start, endpos)
     return read_numeral(text, m) if m else None
 
