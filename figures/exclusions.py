@@ -162,6 +162,7 @@ def rejection(text: str, num: Numeral, floor: int, lead: int, end: int) -> str |
         return "identifier"
     if (
         num.kind == "digits"
+        and num.unit is None
         and num.value <= 120
         and lead == num.start
         and _is_apposition(before, after)

@@ -221,7 +221,7 @@ def _attach_unit(text: str, num: Numeral, draft: _Draft, s_start: int, s_end: in
         of_det = _OF_DETERMINER.match(text, end, s_end)
         if of_det:
             start = of_det.end()  # "1,000 of its supporters"
-    draft.unit, noun_end = counted_noun(text, start, s_end, single=num.value == 1)
+    draft.unit, noun_end = counted_noun(text, start, s_end, single=0 < num.value <= 1)
     if draft.unit is not None:
         draft.end = noun_end
 

@@ -39,6 +39,8 @@ foot: ft feet foot
 kg: kg kgs kilo kilos kilogram kilograms
 mg: mg milligram milligrams
 gram: g gram grams gramme grammes
+tablespoon: tbsp tablespoon tablespoons
+teaspoon: tsp teaspoon teaspoons
 tonne: t tonne tonnes ton tons metric_ton metric_tons
 hectare: ha hectare hectares
 km2: km2 km² sq_km square_kilometre square_kilometres square_kilometer square_kilometers
