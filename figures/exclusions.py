@@ -99,6 +99,11 @@ HYPHEN_UNITS = word_set(
 # Dimension words after a length: "a 37m-long hull", "a 10km-wide zone".
 DIMENSIONS = word_set("long wide high tall deep thick")
 _HYPHEN_WORD = re.compile(r"-([A-Za-z]+)")
+_MEASURE_QUALIFIER = re.compile(
+    r"(?:up\s+to|as\s+(?:many|much|long)\s+as|more\s+than|at\s+least|nearly|almost|about"
+    r"|around|roughly|some)\s",
+    re.IGNORECASE,
+)
 # Hyphenated words after a number that make no figure: ages, "one-off", "two-way", "-odd".
 _NOT_ADJECTIVE = re.compile(
     r"-(?:(?:year|month|week|day)s?-olds?|off|way|time|odd|ish|nil|all|up|on|in|out|to|and"
@@ -149,8 +154,10 @@ def rejection(text: str, num: Numeral, floor: int, lead: int, end: int) -> str |
         if pattern.search(lead_before):
             return reason
     for reason, pattern in _AFTER_RULES:
-        if pattern.search(after):
-            return reason
+        if pattern.search(after) and not (
+            reason == "time reference" and _MEASURE_QUALIFIER.match(text, lead, num.start)
+        ):
+            return reason  # "up to four hours after the failure" is a measure, not a time
     hyphen = _HYPHEN_WORD.match(after)
     if hyphen and num.unit and hyphen.group(1).lower() in DIMENSIONS:
         return None
@@ -171,7 +178,7 @@ def rejection(text: str, num: Numeral, floor: int, lead: int, end: int) -> str |
     if num.kind == "fraction" and _DEFINITE_BEFORE.search(lead_before):
         return "reference"  # "the second half of the year", "its third of the market"
     if num.kind == "words":
-        if num.value <= 10 and _DEFINITE_BEFORE.search(lead_before):
+        if num.value <= 10 and _DEFINITE_BEFORE.search(lead_before) and not hyphen:
             return "reference"  # "the two leaders"
         if num.value == 1 and (
             _ONE_NOT_COUNT_AFTER.search(after) or _ONE_NOT_COUNT_BEFORE.search(lead_before)

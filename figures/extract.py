@@ -49,6 +49,7 @@ _SUBJECT_VERB_BEFORE = re.compile(
 )
 # A bare number opening a coordinated clause counts what the figure before it counted:
 # "lost 46,000 jobs, while services added 180,000", "killed 236 people and injured 1,100".
+_DIGIT = re.compile(r"\d")
 _OF_AROUND = re.compile(r"\bof\s+$|\s+of\b", re.IGNORECASE)
 _ELLIPSIS_GAP = re.compile(
     r"^[^.;]{0,60}?(?:,|\band\b|\bbut\b|\bwhile\b|\bwhereas\b)[^.;]{0,40}$", re.IGNORECASE
@@ -177,6 +178,8 @@ def _draft(
         return None, pos  # "Bolt's 100m record": metres or millions, no way to tell
     if _is_year(text, num, draft, s_start):
         return None, pos
+    if _DIGIT.search(text, draft.num_end, draft.end):
+        return draft, pos  # "two 1,100-megawatt reactors": the inner figure is read too
     return draft, max(pos, draft.end)
 
 

@@ -13,6 +13,7 @@ point: point points pts
 usd: $ us$ usd dollar dollars
 eur: € eur euro euros
 gbp: £ gbp sterling
+penny: p pence penny
 jpy: ¥ jpy yen
 cny: yuan cny renminbi rmb
 inr: ₹ inr rupee rupees rs rs.

@@ -56,9 +56,10 @@ _MINUS_BEFORE = re.compile(r"(?:^|(?<=[\s(]))[−-]$")
 # What may be glued to digits: a scale, a unit, an ordinal, a time or a decade ending.
 _SUFFIX = re.compile(
     r"(?P<scale>bn|mn|tn|bln|mln|mil|[kKmMbB])(?![A-Za-z0-9])"
-    r"|(?P<unit>%|km²|km2|km|cm|mm|kg|mph|kph|MW|GW|kW|ha|°C|°F|C|F|t|T|lbs|lb|oz|mg)(?![A-Za-z0-9])"
+    r"|(?P<unit>%|km²|km2|km|cm|mm|kg|mph|kph|MW|GW|kW|ha|°C|°F|C|F|t|T|lbs|lb|oz|mg|p|hrs?|mins?|secs?)"
+    r"(?![A-Za-z0-9])"
     r"|(?P<ordinal>st|nd|rd|th)\b"
-    r"|(?P<time>am|pm|a\.m\.|p\.m\.|h|hrs)(?![A-Za-z])"
+    r"|(?P<time>am|pm|a\.m\.|p\.m\.|h)(?![A-Za-z])"
     r"|(?P<decade>s|'s)\b"
 )
 _SCALE_AFTER = re.compile(

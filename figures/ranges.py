@@ -68,6 +68,13 @@ def range_end(
         return second
     if second.rejected or num.value == second.value:
         return None
+    if (
+        num.plain_integer
+        and second.plain_integer
+        and min(num.value, second.value) >= 1800
+        and (max(num.value, second.value) <= 2100)
+    ):
+        return "reject"  # "between 2006 and 2018": years
     descending = num.value > second.value
     if descending and not (unit or _RANGED_FROM_BEFORE.search(text, max(s_start, lead - 25), lead)):
         return None  # "-18 °C to -34 °C" and "ranged from 9 to 4" may run downwards

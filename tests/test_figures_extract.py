@@ -125,7 +125,7 @@ def test_a_share_named_by_position_is_no_figure() -> None:
     ],
 )
 def test_general_forms(text: str, value: float, unit: str | None) -> None:
-    (fig,) = extract_figures(text)
+    fig = extract_figures(text)[0]
     assert (fig.value, fig.unit) == (pytest.approx(value), unit)
 
 
