@@ -6,63 +6,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from alerts.current import topic_summaries, track_record
 from alerts.detect import matching_channels
-from alerts.payload import build_payload, iso, source_name
+from alerts.payload import build_payload
 from config import Config
 from storage import alerts as store
-from storage import tracks
 from storage.models import Alert
-from storage.tracks import TrackSummary
-
-
-def track_record(config: Config, summary: TrackSummary) -> dict[str, Any]:
-    """One track's current value, as the baseline payload and `newsmon current` give it."""
-    figure, settings = summary.current, config.quantity(summary.quantity)
-    topic, _, quantity = summary.quantity.partition("/")
-    return {
-        "topic": topic,
-        "quantity": quantity,
-        "label": settings.label if settings else summary.quantity,
-        "projection": summary.projection,
-        "value": figure.value,
-        "low": figure.low,
-        "high": figure.high,
-        "qualifier": figure.qualifier,
-        "unit": figure.unit,
-        "attribution": figure.attribution,
-        "source": source_name(figure.article),
-        "url": figure.article.url,
-        "dated": iso(summary.date),
-        "dated_by": figure.version.dated_by,
-        "reports": summary.reports,
-        "outlets": summary.outlets,
-        "agreeing_outlets": summary.agreeing,
-        "disagreeing": [
-            {"source": source_name(other.article), "value": other.value, "url": other.article.url}
-            for other in summary.disagreeing
-        ],
-    }
-
-
-def topic_summaries(session: Session, config: Config, topic: str) -> list[TrackSummary]:
-    """Every non-empty track of the topic: counts, then forecasts, in config order."""
-    found = []
-    for quantity_id, quantity in config.topics[topic].quantities.items():
-        for projection in (False, True):
-            summary = tracks.summarise(
-                session,
-                f"{topic}/{quantity_id}",
-                projection,
-                quantity.min_change,
-                quantity.restatement_window,
-            )
-            if summary is not None:
-                found.append(summary)
-    return found
 
 
 def baseline_alert(session: Session, config: Config, topic: str, now: datetime) -> Alert | None:
