@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from peers import HTTPPeer, Mailbox, free_port, smtp_server
-from story_site import Story, StorySite
+from timeline_site import Story, StorySite
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden"
