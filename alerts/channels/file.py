@@ -14,7 +14,7 @@ from config import FileChannel
 class FileSender(Sender[FileChannel]):
     def send(self, payloads: list[dict[str, Any]]) -> str:
         lines = "".join(json.dumps(p, ensure_ascii=False, sort_keys=True) + "\n" for p in payloads)
-        if all(p["kind"] == "test" for p in payloads):
+        if all(p.get("kind") == "test" for p in payloads):
             # a test message never enters the alerts file, whose readers take every line as
             # an alert: it is shown instead
             sys.stdout.write(lines)
