@@ -27,6 +27,9 @@ aud: a$ aud
 cad: c$ cad
 hkd: hk$ hkd
 chf: chf swiss_franc swiss_francs
+nok: nok kroner norwegian_kroner
+sek: sek kronor krona swedish_kronor
+zar: zar rand
 km: km kms kilometre kilometres kilometer kilometers
 cm: cm centimetre centimetres centimeter centimeters
 mm: mm millimetre millimetres millimeter millimeters

@@ -16,7 +16,7 @@ _ONES_RE = "|".join(sorted(ONES, key=len, reverse=True))
 _TENS_RE = "|".join(TENS)
 _WORD_TOKEN = (
     rf"(?:(?:{_TENS_RE})(?:[\s-](?:{_ONES_RE}))?|{_ONES_RE}|hundred|thousand|million|billion"
-    r"|trillion|dozen)\b"
+    r"|trillion|quadrillion|quintillion|dozen)\b"
 )
 _VAGUE_BASE = {"tens": 10, "dozens": 12, "scores": 20, "hundreds": 100, "thousands": 1000,
                "millions": 1e6, "billions": 1e9}  # fmt: skip
@@ -24,17 +24,20 @@ _VAGUE_BASE = {"tens": 10, "dozens": 12, "scores": 20, "hundreds": 100, "thousan
 # One alternative per kind of number; the vague kind comes first so "hundreds" is not "hundred".
 CANDIDATE = re.compile(
     r"\b(?P<proportion>(?:one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:in|out"
-    r"\s+of)\s+(?:two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundred|\d{1,3})\b)"
+    r"\s+of)\s+(?:every\s+)?(?:two|three|four|five|six|seven|eight|nine|ten|twenty|fifty"
+    r"|hundred|\d{1,3})\b)"
     r"(?![.,]\d)(?=\s+[a-z])|"
     r"(?P<digits>\d+(?:(?:,|[\u2009\u202f\u00a0](?=\d{3}(?!\d)))\d+)*(?:\.\d+)?"
     r"(?:[eE][+-]?\d{1,3}(?![\w])|\s?[×x]\s?10\^?[−-]?\d{1,3}(?![\w]))?)"
     r"|\b(?P<vague>(?:several|a\s+few)\s+(?:dozen|hundred|thousand|million|billion)\b"
     r"|(?:tens|dozens|scores|hundreds|thousands|millions|billions)"
     r"(?:\s+of\s+(?:thousands|millions|billions))?\b)"
-    r"|\b(?P<half>half\s+an?)(?=\s+(?:percentage\s+point|point|per\s+cent|percent)\b)"
+    r"|\b(?P<half>half\s+an?)(?=\s+(?:percentage\s+point|point|per\s+cent|percent|metre|meter"
+    r"|mile|kilometre|kilometer|hour|day|week|month|year|century|litre|liter|kilo|kilogram|tonne"
+    r"|ton|pound|inch|foot|degree|cup|teaspoon|tablespoon)\b)"
     r"|\b(?P<fraction>(?:(?:a|one|two|three|four|five|six|seven|eight|nine)[\s-]+)?"
     r"(?:half|halves|thirds?|quarters?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?))"
-    r"(?=\s+of\s)"
+    r"(?=\s+of\s|\s*[.,;:)]|\s+(?:since|compared|than|and|from|in|on|over|last|this)\b)"
     rf"|\b(?P<words>(?:(?:half\s+a|an?)\s+(?=(?:hundred|thousand|million|billion|dozen)\b))?"
     rf"{_WORD_TOKEN}(?:(?:[\s-]+|(?<=hundred)\s+and\s+){_WORD_TOKEN})*)",
     re.IGNORECASE,
@@ -56,13 +59,14 @@ _SUFFIX = re.compile(
     r"|(?P<decade>s|'s)\b"
 )
 _SCALE_AFTER = re.compile(
-    r"\s*(?:-\s*)?(thousand|million|billion|trillion|bn|mn|tn|mil|crore|crores|lakh|lakhs)\b",
+    r"\s*(?:-\s*)?(thousand|million|billion|trillion|quadrillion|quintillion|bn|mn|tn|mil|crore"
+    r"|crores|lakh|lakhs)\b",
     re.I,
 )
 _SCALE_SUFFIX = {"k": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "mil": 1e6, "b": 1e9, "bn": 1e9,
                  "bln": 1e9, "tn": 1e12, "thousand": 1e3, "million": 1e6, "billion": 1e9,
-                 "trillion": 1e12, "crore": 1e7, "crores": 1e7, "lakh": 1e5,
-                 "lakhs": 1e5}  # fmt: skip
+                 "trillion": 1e12, "quadrillion": 1e15, "quintillion": 1e18, "crore": 1e7,
+                 "crores": 1e7, "lakh": 1e5, "lakhs": 1e5}  # fmt: skip
 _EXPONENT = re.compile(r"(?:[eE]([+-]?\d{1,3})|\s?[×x]\s?10\^?([−-]?\d{1,3}))$")
 _DIMENSION_AFTER = re.compile(r"-(?:long|wide|high|tall|deep|thick)\b")
 _GROUP_SPACES = re.compile(r"[\u2009\u202f\u00a0]")
@@ -98,7 +102,7 @@ def read_numeral(text: str, m: re.Match[str]) -> Numeral | None:
     if m.group("half") is not None:
         return Numeral(value=0.5, start=m.start(), end=m.end(), kind="words")
     if m.group("fraction") is not None or m.group("proportion") is not None:
-        return _read_fraction(m)
+        return _read_fraction(text, m)
     return _read_words(text, m)
 
 
@@ -235,7 +239,7 @@ _DENOMINATORS = {"half": 2, "halve": 2, "third": 3, "quarter": 4, "fifth": 5, "s
 _SMALL_NUMBERS = {**ONES, **TENS, "a": 1, "hundred": 100}
 
 
-def _read_fraction(m: re.Match[str]) -> Numeral | None:
+def _read_fraction(text: str, m: re.Match[str]) -> Numeral | None:
     """ "a third of", "two-thirds of", "half of", "one in four", "3 out of 10": a percentage."""
     words = re.split(r"[\s-]+", (m.group("fraction") or m.group("proportion")).lower())
     if "in" in words or "out" in words:
@@ -246,6 +250,8 @@ def _read_fraction(m: re.Match[str]) -> Numeral | None:
             return None  # "3 in 2" is no proportion
         value = 100 * num / den
     else:
+        if len(words) == 1 and not text.startswith(" of", m.end()):
+            return None  # "the first half.", "third quarter": no share without "a"/"one"
         den_word = words[-1].removesuffix("s")
         num = _SMALL_NUMBERS.get(words[0], 1) if len(words) > 1 else 1
         value = 100 * num / _DENOMINATORS[den_word]
