@@ -21,6 +21,7 @@ from datetime import timedelta
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from alerts.assess import assess_sources
 from config import Config, ConfigError, Source
 from spiders.jobs import CrawlContext, SourceJob
 from spiders.reading import warm_up
@@ -28,7 +29,14 @@ from spiders.simhash import SimhashIndex
 from spiders.sources import SPIDERS
 from storage import Database
 from storage import articles as store
-from storage.crawls import RunCounts, ensure_source, finish_run, start_run
+from storage.crawls import (
+    RunCounts,
+    ensure_source,
+    finish_run,
+    first_crawl_sources,
+    mark_first_crawl_done,
+    start_run,
+)
 from storage.models import utcnow
 
 DUPLICATE_LOOKBACK = timedelta(days=30)  # copies are looked for among articles this recent
@@ -42,6 +50,7 @@ class SourceReport:
     status: str  # ok | failed
     counts: RunCounts
     message: str | None
+    baseline: bool = False  # stored as a quiet baseline: no per-figure alerts
 
 
 def select_sources(config: Config, names: Sequence[str] | None) -> list[Source]:
@@ -122,8 +131,10 @@ def run_crawl(
     *,
     show_progress: bool = False,
     on_progress: Callable[[SourceJob], None] | None = None,
+    baseline: bool = False,
 ) -> list[SourceReport]:
-    """Run the named (default: all) sources once; one CrawlRun per source. Once per process."""
+    """Run the named (default: all) sources once; one CrawlRun per source. Once per process.
+    `baseline`: store every source's articles as a quiet baseline (as a first crawl is)."""
     sources = select_sources(config, source_names)
     database = Database.open(config.storage.url)
     started_at = utcnow()
@@ -147,6 +158,7 @@ def run_crawl(
                     source, row.id, run.id, context, row.etag, row.last_modified, previous_run_at
                 )
             )
+    quiet = _quiet_sources(database, config, [job.source_id for job in jobs], baseline)
     try:
         with _progress(jobs, context, show_progress):
             process = CrawlerProcess(crawl_settings(config))
@@ -158,8 +170,38 @@ def run_crawl(
         pool.shutdown(wait=True, cancel_futures=True)
         store_thread.shutdown(wait=True)
         reports = _finish(database, jobs)
+        _assess(database, config, jobs, quiet, reports)
         database.dispose()
     return reports
+
+
+def _quiet_sources(
+    database: Database, config: Config, source_ids: list[int], baseline: bool
+) -> set[int]:
+    """The sources whose articles this crawl stores as a quiet baseline."""
+    if baseline:
+        return set(source_ids)
+    if config.alerts.first_crawl != "baseline":
+        return set()
+    with database.session() as session:
+        return first_crawl_sources(session, source_ids)
+
+
+def _assess(
+    database: Database,
+    config: Config,
+    jobs: list[SourceJob],
+    quiet: set[int],
+    reports: list[SourceReport],
+) -> None:
+    """Decide the crawl's alerts, in publication order; a source whose run went through has
+    had its first crawl (a failed one gets its baseline next time)."""
+    assess_sources(database, config, [job.source_id for job in jobs], quiet)
+    done = [job.source_id for job in jobs if job.failed is None]
+    with database.session() as session:
+        mark_first_crawl_done(session, done, utcnow())
+    for job, report in zip(jobs, reports, strict=True):
+        report.baseline = job.source_id in quiet
 
 
 def _finish(database: Database, jobs: list[SourceJob]) -> list[SourceReport]:

@@ -60,7 +60,9 @@ class ArticlePipeline:
         if isinstance(result, ReadFailure):
             self._error(job, result.kind, item.url, result.message)
             return item
-        validators = Validators(item.fetched_at, item.etag, item.last_modified)
+        validators = Validators(
+            item.fetched_at, item.etag, item.last_modified, item.listed_modified
+        )
         stored = await self._store(job, result, validators)
         if isinstance(stored, SQLAlchemyError):
             self._error(job, "store_failed", item.url, str(stored).splitlines()[0])

@@ -1,14 +1,15 @@
 """The store step: one fetched and extracted article into the archive, in one transaction.
 
 Upsert the article by canonical URL; add a version only when the normalised text changed; tag
-matched topics; store the version's figures (read from the version's own text, so their offsets
-point into it; the title is left out because headlines repeat the body's figures in shorter,
-vaguer form); link a syndicated copy to the first copy; then let alerts/ decide.
+matched topics; date the version (spiders.dating); store the version's figures (read from the
+version's own text, so their offsets point into it; the title is left out because headlines
+repeat the body's figures in shorter, vaguer form); link a syndicated copy to the first copy.
+Alerts are decided after the crawl, in publication order (alerts.assess), not here: downloads
+finish in any order.
 
-The crawl stores articles in batches (`store_batch`): several articles per transaction, each
-article's alerts in the same transaction as its figures, so a commit is paid per batch, not per
-article. A batch that fails is stored again one article per transaction, so one bad article
-costs only itself, as before.
+The crawl stores articles in batches (`store_batch`): several articles per transaction, so a
+commit is paid per batch, not per article. A batch that fails is stored again one article per
+transaction, so one bad article costs only itself, as before.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from alerts.detect import assess_version
 from config import Config, Source
 from figures import Figure as FigureRecord
 from figures import assign_quantities
+from spiders.dating import version_date
 from spiders.extract import ArticleRecord
 from spiders.simhash import MIN_RESEMBLANCE, SimhashIndex, resemblance, simhash
 from spiders.topics import match_topics
@@ -41,6 +42,7 @@ class Validators:
     fetched_at: datetime
     etag: str | None = None
     last_modified: str | None = None
+    listed_modified: datetime | None = None  # the sitemap's <lastmod> of the article
 
 
 @dataclass
@@ -48,7 +50,6 @@ class StoreResult:
     outcome: Outcome
     article_id: int | None = None
     duplicate_of: int | None = None
-    alerts: int = 0
 
 
 @dataclass
@@ -140,6 +141,15 @@ def store_article(
     article.modified_at = record.modified or article.modified_at
     article.language = record.language or article.language
     article.last_fetched_at = now
+    dated_at, dated_by = version_date(
+        first=latest is None,
+        published=article.published_at,
+        modified=record.modified,
+        listed_modified=validators.listed_modified,
+        last_modified=validators.last_modified,
+        fetched_at=now,
+        previous_date=latest.dated_at if latest is not None else None,
+    )
     version = store.add_version(
         session,
         article,
@@ -149,6 +159,7 @@ def store_article(
         record.published,
         record.modified,
         now,
+        dated=(dated_at, dated_by),
     )
     tracked = config.tracked_quantities(sorted({t.topic for t in article.topics}))
     figures = assign_quantities(record.figures, tracked)
@@ -158,12 +169,9 @@ def store_article(
         duplicates.add(article.id, value)
         if indexed is not None:
             indexed.append((article.id, value))
-    alerts = assess_version(session, config, version)
+    # alerts are decided at the end of the crawl, in publication order (alerts.assess)
     return StoreResult(
-        "new_article" if is_new else "new_version",
-        article.id,
-        article.duplicate_of_id,
-        len(alerts),
+        "new_article" if is_new else "new_version", article.id, article.duplicate_of_id
     )
 
 

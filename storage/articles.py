@@ -48,9 +48,14 @@ def add_version(
     published_at: datetime | None,
     modified_at: datetime | None,
     fetched_at: datetime,
+    dated: tuple[datetime, str] | None = None,
 ) -> ArticleVersion:
     """A new version numbered after the last; the article's title/text follow it (and the
-    full-text index follows them, by trigger)."""
+    full-text index follows them, by trigger). `dated`: (dated_at, dated_by), else the
+    publication (or fetch) time."""
+    dated_at, dated_by = dated or (
+        (published_at, "published") if published_at else (fetched_at, "fetched")
+    )
     article.version_count = (article.version_count or 0) + 1
     version = ArticleVersion(
         article=article,
@@ -61,6 +66,8 @@ def add_version(
         published_at=published_at,
         modified_at=modified_at,
         fetched_at=fetched_at,
+        dated_at=dated_at,
+        dated_by=dated_by,
         figures=[],  # known empty: reading them after the flush costs no query
     )
     session.add(version)

@@ -92,6 +92,7 @@ def test_troops_and_casualties_of_one_story_land_in_their_own_quantity(
               - {{name: Guardian, url: "{site.feed("guardian")}", type: feed}}
             crawl: {{revisit_every: 0s, autothrottle: false}}
             alerts:
+              first_crawl: alert  # an alert per figure, to check each carries its own quantity
               channels:
                 - {{name: log, type: file, path: "{alerts_file}"}}
             """)
