@@ -23,7 +23,10 @@ _VAGUE_BASE = {"tens": 10, "dozens": 12, "scores": 20, "hundreds": 100, "thousan
 
 # One alternative per kind of number; the vague kind comes first so "hundreds" is not "hundred".
 CANDIDATE = re.compile(
-    r"\b(?P<proportion>(?:one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:in|out"
+    # a cheap gate first: a digit, a vulgar fraction, or the start of a word whose first letter
+    # can open a number word (most positions fail here, before the alternatives are tried)
+    r"(?:(?=[\d½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞])|(?<![A-Za-z])(?=[aAbBdDeEfFhHmMnNoOqQsStT]))"
+    r"(?:\b(?P<proportion>(?:one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:in|out"
     r"\s+of)\s+(?:every\s+)?(?:two|three|four|five|six|seven|eight|nine|ten|twenty|fifty"
     r"|hundred|\d{1,3})\b)"
     r"(?![.,]\d)(?=\s+[a-z])"
@@ -42,7 +45,7 @@ CANDIDATE = re.compile(
     r"|tenths?))"
     r"(?=\s+of\s|\s*[.,;:)]|\s+(?:since|compared|than|and|from|in|on|over|last|this)\b)"
     rf"|\b(?P<words>(?:(?:half\s+a|an?)\s+(?=(?:hundred|thousand|million|billion|dozen)\b))?"
-    rf"{_WORD_TOKEN}(?:(?:[\s-]+|(?<=hundred)\s+and\s+){_WORD_TOKEN})*)",
+    rf"{_WORD_TOKEN}(?:(?:[\s-]+|(?<=hundred)\s+and\s+){_WORD_TOKEN})*))",
     re.IGNORECASE,
 )
 
