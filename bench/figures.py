@@ -20,6 +20,7 @@ only when the test split is to be retired.
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -147,6 +148,27 @@ def report_quantities(
     return total
 
 
+def hostile_input(out: Callable[[str], None]) -> None:
+    """Time run-on text, a table of numbers and random Unicode at 1x, 2x and 4x size: linear
+    time shows as a time ratio close to the size ratio."""
+    rng = random.Random(7)
+    words = ["the", "troops", "said", "about", "killed", "3,000", "from", "to", "a", "day"]
+    kinds = {
+        "run-on sentence": lambda n: " ".join(rng.choice(words) for _ in range(n // 6)),
+        "table of numbers": lambda n: " | ".join(f"{rng.randint(1, 99_999):,}" for _ in range(n // 9)),  # noqa: E501
+        "random unicode": lambda n: "".join(chr(rng.randint(32, 0x2FFF)) for _ in range(n)),
+    }  # fmt: skip
+    out("\nhostile input (size, seconds; linear time keeps seconds/size flat)")
+    for name, make in kinds.items():
+        cells = []
+        for size in (250_000, 500_000, 1_000_000):
+            text = make(size)
+            began = time.perf_counter()
+            extract_figures(text)
+            cells.append(f"{len(text) / 1e6:.2f} MB {time.perf_counter() - began:6.2f} s")
+        out(f"{name:<18} " + "   ".join(cells))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path, help="labelled files (default: all)")
@@ -174,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         print(HEADER)
         for name, part in _parts(external):
             print(figure_line(name, score(part, extract_figures)))
+        rate = speed([item.text for item in external], max(args.min_seconds, 2.0))
+        print(f"speed {rate:,.0f} sentences/s over all external sentences (one process)")
+    if not args.paths:
+        hostile_input(print)
     if args.errors or args.errors_on_test:
         shown = _shown(mistakes, args.errors_on_test)
         hidden = len(mistakes) - len(shown)

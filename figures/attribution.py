@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from figures.clauses import clause_span
 from figures.lemmas import unit_lemma
@@ -78,6 +79,7 @@ def attribution(sentence: str, start: int, end: int) -> str | None:
     return found
 
 
+@lru_cache(maxsize=1024)  # every figure of a sentence asks about the same clause or sentence
 def sentence_source(text: str) -> str | None:
     """The source a sentence or clause credits, or None."""
     m = _ACCORDING.search(text)

@@ -50,6 +50,9 @@ _SUBJECT_VERB_BEFORE = re.compile(
 # A bare number opening a coordinated clause counts what the figure before it counted:
 # "lost 46,000 jobs, while services added 180,000", "killed 236 people and injured 1,100".
 _DIGIT = re.compile(r"\d")
+# How far before a figure its rules read: a clause or sentence longer than this (a table, a
+# run-on text) must not make every figure re-read all of it.
+LOOKBACK = 200
 _OF_AROUND = re.compile(r"\bof\s+$|\s+of\b", re.IGNORECASE)
 _ELLIPSIS_GAP = re.compile(
     r"^[^.;]{0,60}?(?:,|\band\b|\bbut\b|\bwhile\b|\bwhereas\b)[^.;]{0,40}$", re.IGNORECASE
@@ -331,6 +334,7 @@ def _unit_from_clause(
     """Unit of a bare number from its clause: "the number of troops ... to some 10,000",
     "put total casualties at 4,700", "the total ... 14,000", "Measles cases surged to 58,000"."""
     c_start, _ = clause_span(sentence, start, start + 1)
+    c_start = max(c_start, start - LOOKBACK)
     before = sentence[c_start:start]
     m = _PUT_AT.search(before)
     if m:
@@ -343,7 +347,7 @@ def _unit_from_clause(
     m = _NOUN_NUMBERS.search(before)
     if m and m.group(1).lower() not in _NOUN_NUMBER_MODIFIERS:
         return unit_lemma(m.group(1))
-    if _TOTAL.search(sentence, 0, start):
+    if _TOTAL.search(sentence, max(0, start - LOOKBACK), start):
         for d in reversed(earlier):
             if d.unit:
                 return d.unit

@@ -33,12 +33,14 @@ _GOVERNANCE_BREAK = re.compile(
     r"|after|when|because|since|while|although|though|if|unless|once|until|as|to\s+have)\b"
 )
 _RELATIVE_OPENING = re.compile(r",\s+(?:which|who)\s+$")
+_WINDOW = 200  # characters read either side of a figure, however long its clause
 _CONJUNCTION_BEFORE = re.compile(r"\b(?:and|but|or)\s+$")
 
 
 def is_projection(sentence: str, start: int, end: int) -> bool:
     """Whether the figure at [start, end) of `sentence` is forecast, planned or conditional."""
     c_start, c_end = clause_span(sentence, start, end)
+    c_start, c_end = max(c_start, start - _WINDOW), min(c_end, end + _WINDOW)
     if _RELATIVE_OPENING.search(sentence, max(0, c_start - 9), c_start):
         comma = sentence.find(",", c_start, start)  # ", which plans to expand, employs 4,000"
         c_start = comma + 1 if comma >= 0 else c_start
