@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -373,8 +373,6 @@ def _unknown(what: str, name: str, known: Any) -> str:
 
 # --- loading -------------------------------------------------------------------------------------
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
 Loc = tuple[str | int, ...]
 
 
@@ -468,19 +466,72 @@ def _substitute_env(
         return [_substitute_env(v, (*loc, i), env, path, lines) for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:
         return value
+    try:
+        return expand_env(value, env)
+    except EnvReferenceError as exc:
+        raise ConfigError(f"{path}:{_line(loc, lines)}: {_dotted(loc)}: {exc}") from None
 
-    def replace(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in env and (env[name] or default is None):
-            return env[name]
-        if default is not None:
-            return default
-        raise ConfigError(
-            f"{path}:{_line(loc, lines)}: {_dotted(loc)}: environment variable {name} is not set "
-            f"(export it, or write ${{{name}:-default}} in the file)"
+
+class EnvReferenceError(ValueError):
+    """A ${...} reference that is malformed or names an unset variable."""
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def expand_env(text: str, env: Mapping[str, str]) -> str:
+    """Replace ${VAR} and ${VAR:-default} (the default may hold references itself); `$${`
+    is a literal `${`. Raises EnvReferenceError on a malformed or unset reference."""
+    out, end = _expand(text, 0, env, nested=False)
+    assert end == len(text)
+    return out
+
+
+def _expand(text: str, start: int, env: Mapping[str, str], nested: bool) -> tuple[str, int]:
+    """Expand from `start` up to the end (or, `nested`, up to the `}` closing a default);
+    returns the text and the index where it stopped."""
+    out: list[str] = []
+    index = start
+    while index < len(text):
+        if text.startswith("$${", index):
+            out.append("${")
+            index += 3
+        elif text.startswith("${", index):
+            value, index = _reference(text, index, env)
+            out.append(value)
+        elif nested and text[index] == "}":
+            return "".join(out), index
+        else:
+            out.append(text[index])
+            index += 1
+    return "".join(out), index
+
+
+def _reference(text: str, start: int, env: Mapping[str, str]) -> tuple[str, int]:
+    """One reference starting at text[start] == '$'; returns its value and the index after it."""
+    name_match = _ENV_NAME.match(text, start + 2)
+    shown = text[start : start + 40]
+    if name_match is None:
+        raise EnvReferenceError(
+            f"malformed reference {shown!r}: write ${{NAME}} with no spaces (a literal ${{ is $${{)"
         )
-
-    return _ENV_REF.sub(replace, value)
+    name, index = name_match.group(), name_match.end()
+    default: str | None = None
+    if text.startswith(":-", index):
+        default, index = _expand(text, index + 2, env, nested=True)
+    if index >= len(text) or text[index] != "}":
+        raise EnvReferenceError(
+            f"malformed reference {shown!r}: expected }} after {name}"
+            + (" or its default" if default is not None else " (or :-default})")
+        )
+    if name in env and (env[name] or default is None):
+        return env[name], index + 1
+    if default is not None:
+        return default, index + 1
+    raise EnvReferenceError(
+        f"environment variable {name} is not set "
+        f"(export it, or write ${{{name}:-default}} in the file)"
+    )
 
 
 def _line(loc: Loc, lines: dict[Loc, int]) -> int:
