@@ -53,7 +53,10 @@ def parse_duration(value: Any) -> timedelta:
     match = _DURATION.match(str(value)) if isinstance(value, str) else None
     if not match:
         raise ValueError("expected a duration like 30s, 15m, 1h or 2d")
-    return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2)])
+    try:
+        return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2)])
+    except OverflowError:
+        raise ValueError(f"duration {value!r} is too long") from None
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
