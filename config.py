@@ -193,6 +193,8 @@ class Source(Strict):
 
 # --- alert channels ------------------------------------------------------------------------------
 
+MAX_SEND_TIMEOUT = timedelta(minutes=5)  # half the dispatcher's claim lease (alerts/dispatch.py)
+
 
 class ChannelBase(Strict):
     name: str
@@ -201,6 +203,17 @@ class ChannelBase(Strict):
     mode: Literal["instant", "digest"] = "instant"
     every: Duration | None = None  # digest schedule
     cron: Cron | None = None
+    # one send's limit; well inside the dispatcher's 10-minute lease, so a hung send is over
+    # before anyone could take the delivery again
+    timeout: Duration = timedelta(seconds=30)
+    per_second: float | None = Field(default=None, gt=0)  # the receiver's rate limit, if any
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_within_lease(cls, timeout: timedelta) -> timedelta:
+        if not timedelta(0) < timeout <= MAX_SEND_TIMEOUT:
+            raise ValueError("a send timeout is more than 0s and at most 5m")
+        return timeout
 
     @model_validator(mode="after")
     def _digest_schedule(self) -> ChannelBase:
@@ -214,6 +227,7 @@ class ChannelBase(Strict):
 class SlackChannel(ChannelBase):
     type: Literal["slack"]
     webhook_url: SecretStr
+    per_second: float | None = Field(default=1.0, gt=0)  # Slack: one message per second
 
 
 class EmailChannel(ChannelBase):
@@ -225,14 +239,12 @@ class EmailChannel(ChannelBase):
     password: SecretStr | None = None
     from_: str = Field(alias="from")
     to: list[str] = Field(min_length=1)
-    timeout: Duration = timedelta(seconds=30)
 
 
 class WebhookChannel(ChannelBase):
     type: Literal["webhook"]
     url: SecretStr  # may carry a token in its query string
     headers: dict[str, SecretStr] = {}
-    timeout: Duration = timedelta(seconds=30)
 
 
 class FileChannel(ChannelBase):

@@ -38,6 +38,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from alerts.dispatch import dispatch_pending, send_digests
@@ -336,6 +337,9 @@ class Daemon:
         self._signals: deque[int] = deque()
         self._rng = random.Random()
         self._scheduler = create_scheduler()
+        self._drains: dict[str, threading.Thread] = {}  # channel -> its running drain
+        self.active = threading.Event()  # set while this daemon holds its lock and database
+        self.active.set()
         self._actions = JobActions(
             crawl=self.crawl, digest=self.digest, dispatch=self.dispatch, heartbeat=self.heartbeat
         )
@@ -495,13 +499,39 @@ class Daemon:
         )
 
     def dispatch(self) -> None:
-        report = dispatch_pending(self.database, self.config)
+        """Start a drain for each instant channel that has none running: each channel sends
+        in its own thread, so a slow one never delays another."""
+        if not self.active.is_set():
+            return
+        for channel in self.config.alerts.channels:
+            running = self._drains.get(channel.name)
+            if channel.mode != "instant" or (running is not None and running.is_alive()):
+                continue
+            thread = threading.Thread(
+                target=self._drain,
+                args=(channel.name,),
+                name=f"newsmon-drain-{channel.name}",
+                daemon=True,
+            )
+            self._drains[channel.name] = thread
+            thread.start()
+
+    def _drain(self, channel_name: str) -> None:
+        try:
+            report = dispatch_pending(
+                self.database, self.config, channels=[channel_name], stop=self.stopping
+            )
+        except SQLAlchemyError as exc:  # the heartbeat reports the database; one line here
+            log.warning("alert dispatch via %s stopped: database error: %s", channel_name,
+                        type(exc).__name__)  # fmt: skip
+            return
         if report.sent or report.retried or report.failed:
             log.info(
                 "alerts dispatched: %d sent, %d to retry, %d failed",
                 report.sent,
                 report.retried,
                 report.failed,
+                extra={"channel": channel_name},
             )
 
     def digest(self, channel_name: str) -> None:
