@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +65,10 @@ class App:
         if self._database is None:
             self._database = Database.open(self.config.storage.url, upgrade=upgrade)
         return self._database
+
+    def adopt_database(self, database: Database) -> None:
+        """Use a database opened elsewhere (the daemon waits for its own)."""
+        self._database = database
 
     def close(self) -> None:
         if self._database is not None:
@@ -330,18 +336,30 @@ def run_command(app: App, log_format: str, log_level: str, crawl_target: str | N
     from scheduler import Daemon, DaemonOptions
     from spiders.crawl_logs import configure_logging
     from spiders.isolation import DEFAULT_CRAWL_TARGET, CrawlTargetError
-    from storage.lock import DaemonLockedError, daemon_lock
+    from storage.lock import DaemonLock, DaemonLockedError
+    from storage.wait import open_when_ready
 
-    config = app.config
-    database = app.database()
+    config = app.config  # a config error: exit 2, before anything else
     level = getattr(logging, log_level.upper())
     configure_logging(log_format, level)
     options = DaemonOptions(
         app.config_path, crawl_target or DEFAULT_CRAWL_TARGET, log_format, level
     )
+    # a database that is not up yet only delays the start (a reboot where it comes up late)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    database = open_when_ready(config.storage.url, stop)
+    if database is None:
+        return  # stopped while waiting
+    app.adopt_database(database)
+    lock = DaemonLock(database)
     try:
-        with daemon_lock(database):
-            status = Daemon(config, database, options).run()
+        lock.acquire()
+        try:
+            status = Daemon(config, database, options, lock).run()
+        finally:
+            lock.release()
     except (DaemonLockedError, CrawlTargetError) as exc:
         fail(str(exc))
     if status:

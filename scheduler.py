@@ -25,6 +25,7 @@ import re
 import signal
 import socket
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -54,6 +55,7 @@ from spiders.isolation import (
 from storage import Database
 from storage import daemon as daemon_rows
 from storage.crawls import last_run_times, last_runs
+from storage.lock import DaemonLock
 from storage.models import CrawlRun, utcnow
 
 CRAWL_EXECUTOR = "crawls"  # crawls wait on child processes; their own pool keeps alerts flowing
@@ -311,6 +313,7 @@ def replace_jobs(
 log = logging.getLogger("newsmon.daemon")
 
 STOP_DEADLINE = 28.0  # seconds from SIGTERM to exit, whatever is still running
+PAUSED_LOG_EVERY = 60.0  # while paused without the lock, one log line a minute
 
 
 @dataclass(frozen=True)
@@ -324,10 +327,18 @@ class DaemonOptions:
 class Daemon:
     """Runs until SIGTERM or SIGINT; `run()` returns the exit status."""
 
-    def __init__(self, config: Config, database: Database, options: DaemonOptions) -> None:
+    def __init__(
+        self,
+        config: Config,
+        database: Database,
+        options: DaemonOptions,
+        lock: DaemonLock | None = None,
+    ) -> None:
         resolve_crawl_target(options.crawl_target)  # fail at start, not at the first crawl
         self.config = config
         self.database = database
+        self.lock = lock
+        self._paused_logged = float("-inf")
         self.options = options
         self.pid = os.getpid()
         self.host = socket.gethostname()
@@ -412,8 +423,11 @@ class Daemon:
         )
         stopper.start()
         stopper.join(STOP_DEADLINE)
-        with self.database.session() as session:
-            daemon_rows.clear_heartbeat(session, self.pid, self.host)
+        try:
+            with self.database.session() as session:
+                daemon_rows.clear_heartbeat(session, self.pid, self.host)
+        except SQLAlchemyError:  # the database is away: `status` sees the heartbeat age instead
+            log.warning("could not remove the heartbeat: the database is unreachable")
         if stopper.is_alive():
             log.error(
                 "jobs still running after %gs; exiting without them (an alert being sent is "
@@ -435,8 +449,8 @@ class Daemon:
     def crawl(self, source_name: str) -> None:
         config = self.config
         source = next((s for s in config.sources if s.name == source_name), None)
-        if source is None or self.stopping.is_set():
-            return  # removed by a reload, or stopping
+        if source is None or self.stopping.is_set() or not self.active.is_set():
+            return  # removed by a reload, stopping, or paused without the lock
         crawl_id = uuid.uuid4().hex[:8]
         context = {"source": source_name, "crawl_id": crawl_id}
         started_at = utcnow()
@@ -535,6 +549,8 @@ class Daemon:
             )
 
     def digest(self, channel_name: str) -> None:
+        if not self.active.is_set():
+            return  # paused: another daemon may be sending
         if not any(c.name == channel_name for c in self.config.alerts.channels):
             return  # removed by a reload
         report = send_digests(self.database, self.config, channel_name)
@@ -548,8 +564,34 @@ class Daemon:
             )
 
     def heartbeat(self) -> None:
-        with self.database.session() as session:
-            daemon_rows.beat(session, self.pid, self.host, self.started_at, utcnow())
+        """Beat, and check that this daemon still holds its lock (PostgreSQL drops it with a
+        lost connection): without it nothing is scheduled until it is held again."""
+        problem = None
+        try:
+            if self.lock is not None and not self.lock.held():
+                problem = "another daemon took the lock"
+            else:
+                with self.database.session() as session:
+                    daemon_rows.beat(session, self.pid, self.host, self.started_at, utcnow())
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()
+            problem = f"database unreachable ({detail[0] if detail else type(exc).__name__})"
+        self._set_active(problem)
+
+    def _set_active(self, problem: str | None) -> None:
+        now = time.monotonic()
+        if problem is None:
+            if not self.active.is_set():
+                log.warning("database and lock held again: scheduling resumed")
+                self.active.set()
+            return
+        if self.active.is_set():
+            self.active.clear()
+            log.error("%s: scheduling paused until the lock is held again", problem)
+            self._paused_logged = now
+        elif now - self._paused_logged >= PAUSED_LOG_EVERY:
+            log.error("still paused: %s", problem)
+            self._paused_logged = now
 
 
 def _failure(outcome: CrawlOutcome) -> tuple[str, str] | None:
