@@ -24,7 +24,7 @@ from scrapy.settings import Settings
 from alerts.assess import assess_sources
 from config import Config, ConfigError, Source
 from spiders.jobs import CrawlContext, SourceJob
-from spiders.reading import warm_up
+from spiders.lifeline import start_worker
 from spiders.simhash import SimhashIndex
 from spiders.sources import SPIDERS
 from storage import Database
@@ -113,7 +113,10 @@ def worker_count(config: Config) -> int:
 def extraction_pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["spiders.reading"])
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=warm_up)
+    # workers watch this process and exit with it (spiders/lifeline.py): no debris after kill -9
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=start_worker, initargs=(os.getpid(),)
+    )
 
 
 def _quiet_scrapy_logs() -> None:
