@@ -339,6 +339,7 @@ class Daemon:
         self.database = database
         self.lock = lock
         self._paused_logged = float("-inf")
+        self._pause_reason: str | None = None
         self.options = options
         self.pid = os.getpid()
         self.host = socket.gethostname()
@@ -588,10 +589,11 @@ class Daemon:
         if self.active.is_set():
             self.active.clear()
             log.error("%s: scheduling paused until the lock is held again", problem)
-            self._paused_logged = now
-        elif now - self._paused_logged >= PAUSED_LOG_EVERY:
-            log.error("still paused: %s", problem)
-            self._paused_logged = now
+        elif problem != self._pause_reason or now - self._paused_logged >= PAUSED_LOG_EVERY:
+            log.error("still paused: %s", problem)  # a new reason, or a minute since the last
+        else:
+            return
+        self._pause_reason, self._paused_logged = problem, now
 
 
 def _failure(outcome: CrawlOutcome) -> tuple[str, str] | None:

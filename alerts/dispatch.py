@@ -93,10 +93,18 @@ def dispatch_pending(
         if c.mode == "instant" and (channels is None or c.name in channels)
     ]
     reports = {name: DispatchReport() for name in names}
+    errors: list[BaseException] = []
+
+    def drain(name: str) -> None:
+        try:
+            drain_channel(database, config, name, now, senders, stop, reports[name])
+        except BaseException as exc:  # handed to the caller, as if the drain ran in its thread
+            errors.append(exc)
+
     threads = [
         threading.Thread(
-            target=drain_channel,
-            args=(database, config, name, now, senders, stop, reports[name]),
+            target=drain,
+            args=(name,),
             name=f"newsmon-dispatch-{name}",
             daemon=True,
         )
@@ -106,6 +114,8 @@ def dispatch_pending(
         thread.start()
     for thread in threads:
         thread.join()
+    if errors:
+        raise errors[0]
     report = DispatchReport()
     for name in names:
         report.add(reports[name])
