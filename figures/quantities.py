@@ -112,6 +112,9 @@ def assign_quantities(
     out: list[Figure] = []
     for i, fig in enumerate(figures):
         narrow, clause = _scope(fig, figures[i - 1] if i else None, figures[i + 1 : i + 2])
+        if fig.attribution:  # who says so is not what is counted: "according to Ukraine's ..."
+            narrow = narrow.replace(fig.attribution, " ")
+            clause = clause.replace(fig.attribution, " ")
         choice = _choose(fig, narrow, clause, compiled, topic_nouns)
         quantity, why = choice if choice else (None, None)
         out.append(dataclasses.replace(fig, quantity=quantity, assigned_by=why))
