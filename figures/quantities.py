@@ -199,7 +199,9 @@ def _choose(
     events = {_EVENT_OF[m.group(1).lower()] for m in _EVENT_WORD.finditer(scope)}
     if lemma is not None and lemma in _EVENT_OF:
         events.add(_EVENT_OF[lemma])  # "300 killed", "1,200 casualties"
-    countable = lemma is None or lemma in _PEOPLE or lemma in topic_nouns
+    # what may count people: no noun, a person noun, a topic's noun, or the event itself
+    # ("North Korean losses had reached 4,000", "1,000 deaths")
+    countable = lemma is None or lemma in _PEOPLE or lemma in topic_nouns or lemma in _EVENT_OF
     ranked: list[tuple[int, str, str]] = []
     for c in compiled:
         if fig.value < c.spec.min_value or fig.per != c.spec.per:
