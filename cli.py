@@ -813,7 +813,11 @@ def crawl(app: App, sources: tuple[str, ...]) -> None:
         handler.setFormatter(logging.Formatter("newsmon: %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.WARNING)
-    reports = run_crawl(config, list(sources) or None, show_progress=app.console.is_terminal)
+    try:
+        reports = run_crawl(config, list(sources) or None, show_progress=app.console.is_terminal)
+    except KeyboardInterrupt:  # Ctrl-C before the crawl could take it over: nothing ran
+        app.err_console.print("newsmon: crawl interrupted")
+        sys.exit(130)
     table = Table(
         "source",
         "status",
@@ -845,6 +849,10 @@ def crawl(app: App, sources: tuple[str, ...]) -> None:
             app.console.print(f"{escape(report.source)} errors: {kinds}")
         if report.status != "ok":
             app.err_console.print(f"{escape(report.source)}: {escape(report.message or '')}")
+    signum = next((report.signum for report in reports if report.signum), None)
+    if signum is not None:  # what was stored is kept; the next crawl reads what the cut left
+        app.err_console.print("newsmon: crawl interrupted; the next crawl reads what it missed")
+        sys.exit(128 + signum)
     # the last step of a crawl: send the alerts it decided (the daemon does this on its own)
     from alerts.dispatch import dispatch_pending
 

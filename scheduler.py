@@ -526,7 +526,8 @@ def _failure(outcome: CrawlOutcome) -> tuple[str, str] | None:
     """The (status, message) to record for a crawl that did not end on its own, else None."""
     if outcome.status == "ok":
         return None
-    status = "timeout" if outcome.status == "timeout" else "failed"
+    # a stop or a timeout cut the crawl short (nothing it listed is lost: the next run reads it)
+    status = outcome.status if outcome.status in ("timeout", "interrupted") else "failed"
     return status, outcome.message or status
 
 

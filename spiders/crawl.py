@@ -12,23 +12,33 @@ import difflib
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.spiders import Spider
 
 from config import Config, ConfigError, Source
+from spiders.interruption import Interruption, handle_stop_signals
 from spiders.jobs import CrawlContext, SourceJob
-from spiders.reading import warm_up
+from spiders.reading import start_worker
 from spiders.simhash import SimhashIndex
 from spiders.sources import SPIDERS
 from storage import Database
 from storage import articles as store
-from storage.crawls import RunCounts, ensure_source, finish_run, start_run
+from storage.crawls import (
+    RunCounts,
+    ensure_source,
+    finish_run,
+    last_complete_run_at,
+    start_run,
+)
 from storage.models import utcnow
 
 DUPLICATE_LOOKBACK = timedelta(days=30)  # copies are looked for among articles this recent
@@ -39,10 +49,10 @@ REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 class SourceReport:
     source: str
     run_id: int
-    status: str  # ok | failed
+    status: str  # ok | failed | interrupted
     counts: RunCounts
     message: str | None
-
+    signum: int | None = None  # the signal that interrupted the crawl
 
 def select_sources(config: Config, names: Sequence[str] | None) -> list[Source]:
     """The named sources (all when None), in config order; an unknown name is a ConfigError."""
@@ -104,7 +114,7 @@ def worker_count(config: Config) -> int:
 def extraction_pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["spiders.reading"])
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=warm_up)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker)
 
 
 def _quiet_scrapy_logs() -> None:
@@ -140,41 +150,91 @@ def run_crawl(
     with database.session() as session:
         for source in sources:
             row = ensure_source(session, source.name, source.url, source.type)
-            previous_run_at = row.last_run_at
+            # the last run that read everything: a run cut short must not hide what it left
+            previous_run_at = last_complete_run_at(session, row.id)
             run = start_run(session, row, started_at)
             jobs.append(
                 SourceJob(
                     source, row.id, run.id, context, row.etag, row.last_modified, previous_run_at
                 )
             )
+    interruption = Interruption()
+    crash: BaseException | None = None
     try:
-        with _progress(jobs, context, show_progress):
-            process = CrawlerProcess(crawl_settings(config))
-            _quiet_scrapy_logs()  # after: Scrapy's own logging setup resets its loggers' levels
-            for job in jobs:
-                process.crawl(SPIDERS[job.source.type], job=job)
-            process.start()
+        process = CrawlerProcess(crawl_settings(config))
+        _quiet_scrapy_logs()  # after: Scrapy's own logging setup resets its loggers' levels
+        for job in jobs:
+            crawler = process.create_crawler(SPIDERS[job.source.type])
+            crawler.signals.connect(_note_close_reason, signal=signals.spider_closed)
+            process.crawl(crawler, job=job)
+        with (
+            _progress(jobs, context, show_progress),
+            handle_stop_signals(interruption, process.stop, _stop_reactor),
+        ):
+            process.start(install_signal_handlers=False)
+    except BaseException as exc:  # recorded below as an interruption, then re-raised
+        crash = exc
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         store_thread.shutdown(wait=True)
-        reports = _finish(database, jobs)
+        reports = _finish(database, jobs, interruption, crash)
         database.dispose()
     return reports
 
 
-def _finish(database: Database, jobs: list[SourceJob]) -> list[SourceReport]:
+def _note_close_reason(spider: Spider, reason: str) -> None:
+    spider.job.closed_reason = reason  # type: ignore[attr-defined]
+
+
+def _stop_reactor() -> None:
+    from twisted.internet import reactor
+
+    if reactor.running:  # type: ignore[attr-defined]
+        reactor.stop()  # type: ignore[attr-defined]
+
+
+def _finish(
+    database: Database,
+    jobs: list[SourceJob],
+    interruption: Interruption,
+    crash: BaseException | None,
+) -> list[SourceReport]:
+    """Close each source's run. A source's validators are saved only when its spider finished
+    (everything it listed was stored or failed for a counted reason): a source cut short is
+    read in full next time, and the articles it did store are not downloaded again."""
     reports = []
+    cut = _why_cut(interruption, crash)
     with database.session() as session:
         for job in jobs:
-            if job.validators_changed and job.failed is None:
+            complete = job.complete and crash is None
+            if complete and job.validators_changed and job.failed is None:
                 store.save_source_validators(
                     session, job.source_id, job.new_etag, job.new_last_modified
                 )
-            status = "failed" if job.failed else "ok"
-            message = job.failed or job.first_error
+            if job.failed:
+                status, message = "failed", job.failed
+            elif not complete:
+                status, message = "interrupted", cut or f"interrupted: {job.closed_reason}"
+            else:
+                status, message = "ok", job.first_error
             finish_run(session, job.run_id, job.counts, status, message)
-            reports.append(SourceReport(job.source.name, job.run_id, status, job.counts, message))
+            reports.append(
+                SourceReport(
+                    job.source.name, job.run_id, status, job.counts, message, interruption.signum
+                )
+            )
     return reports
+
+
+def _why_cut(interruption: Interruption, crash: BaseException | None) -> str | None:
+    if interruption.signum is not None:
+        return f"interrupted by {signal.Signals(interruption.signum).name}"
+    if isinstance(crash, KeyboardInterrupt):
+        return "interrupted by SIGINT"
+    if crash is not None:
+        return f"interrupted: crashed: {type(crash).__name__}: {crash}"[:500]
+    return None
 
 
 @contextmanager

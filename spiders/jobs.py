@@ -46,6 +46,13 @@ class SourceJob:
     validators_changed: bool = False
     failed: str | None = None  # why the source document itself could not be read
     first_error: str | None = None
+    # Scrapy's reason when the spider closed: "finished" means every request it made was
+    # answered and every item stored (or failed for a reason counted in `counts`)
+    closed_reason: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.closed_reason == "finished"
 
     def progress(self) -> None:
         if self.context.on_progress is not None:

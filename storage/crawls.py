@@ -82,6 +82,16 @@ def abandon_running_runs(
     return result.rowcount or 0
 
 
+def last_complete_run_at(session: Session, source_id: int) -> datetime | None:
+    """When the source's last run that read everything it listed ('ok') started: what a sitemap
+    index's <lastmod> is compared with (a run cut short must not hide what it did not read)."""
+    return session.scalar(
+        select(func.max(CrawlRun.started_at)).where(
+            CrawlRun.source_id == source_id, CrawlRun.status == "ok"
+        )
+    )
+
+
 def last_runs(session: Session) -> dict[str, CrawlRun]:
     """Source name -> its most recent run."""
     latest = (

@@ -243,7 +243,8 @@ class Delivery(Base):
 
 
 class CrawlRun(Base):
-    """One run of one source, with its counts; `status` is running, ok, failed or timeout."""
+    """One run of one source, with its counts; `status` is running, ok, failed, timeout or
+    interrupted (cut short: what it stored is kept, its source is read in full next time)."""
 
     __tablename__ = "crawl_runs"
 

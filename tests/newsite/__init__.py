@@ -272,6 +272,7 @@ class NewsSite:
         self.not_modified: Counter[str] = Counter()
         self.user_agents: set[str] = set()
         self.huge_size = 64 * 1024
+        self.article_delay = 0.0  # seconds each article page waits before its answer
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._stories = [self._story(i) for i in range(1, articles + 2)]  # +1: stage 2's new one
@@ -677,6 +678,8 @@ it.</p></div>
             self.user_agents.add(handler.headers.get("User-Agent", ""))
         if path == "/broken/slow.html":
             time.sleep(SLOW_SECONDS)
+        if self.article_delay and path.startswith("/world/20"):  # an article page
+            time.sleep(self.article_delay)
         if path == "/broken/loop.html":
             handler.send_response(302)
             handler.send_header("Location", "/broken/loop.html")
