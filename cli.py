@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -793,12 +794,19 @@ def export_command(
         app.console.print(f"exported {count} {what} to {escape(str(output_path))}")
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 @main.command()
 @click.option(
     "--source", "sources", multiple=True, metavar="NAME", help="only this source (repeatable)"
 )
+@click.option(
+    "--refetch", is_flag=True, help="ignore stored validators once: download everything listed"
+)
 @pass_app
-def crawl(app: App, sources: tuple[str, ...]) -> None:
+def crawl(app: App, sources: tuple[str, ...], refetch: bool) -> None:
     """Run the sources once, now: fetch, extract, match topics, store, figures, alerts."""
     import logging
 
@@ -813,9 +821,16 @@ def crawl(app: App, sources: tuple[str, ...]) -> None:
         handler.setFormatter(logging.Formatter("newsmon: %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.WARNING)
+    # outside the reactor (start-up, the summary) SIGTERM ends the command like Ctrl-C does
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        reports = run_crawl(config, list(sources) or None, show_progress=app.console.is_terminal)
-    except KeyboardInterrupt:  # Ctrl-C before the crawl could take it over: nothing ran
+        reports = run_crawl(
+            config,
+            list(sources) or None,
+            show_progress=app.console.is_terminal,
+            refetch=refetch,
+        )
+    except KeyboardInterrupt:  # Ctrl-C before the crawl could take it over: its runs say so
         app.err_console.print("newsmon: crawl interrupted")
         sys.exit(130)
     table = Table(

@@ -28,10 +28,18 @@ from config import Config, ConfigError, Source
 from spiders.interruption import Interruption, handle_stop_signals
 from spiders.jobs import CrawlContext, SourceJob
 from spiders.reading import start_worker
+from spiders.robots import RobotsCache
 from spiders.simhash import SimhashIndex
 from spiders.sources import SPIDERS
+from spiders.throttle import ConcurrencyBudget
 from storage import Database
 from storage import articles as store
+from storage.crawl_state import (
+    cached_robots,
+    document_validators,
+    save_document_validators,
+    save_robots,
+)
 from storage.crawls import (
     RunCounts,
     ensure_source,
@@ -53,6 +61,7 @@ class SourceReport:
     counts: RunCounts
     message: str | None
     signum: int | None = None  # the signal that interrupted the crawl
+
 
 def select_sources(config: Config, names: Sequence[str] | None) -> list[Source]:
     """The named sources (all when None), in config order; an unknown name is a ConfigError."""
@@ -101,8 +110,15 @@ def crawl_settings(config: Config) -> Settings:
             # items per response processed in parallel: an article page yields one item, and
             # Scrapy starts this many asyncio tasks per response (100 by default)
             "CONCURRENT_ITEMS": 1,
-            # after robots.txt (100) and retries (550): counts what really goes on the wire
-            "DOWNLOADER_MIDDLEWARES": {"spiders.pipeline.RequestCounter": 950},
+            # robots.txt once per site for all sources (Scrapy's is per crawler = per source);
+            # after robots.txt (100) and retries (550): counts what really goes on the wire;
+            # last, next to the downloader: the crawl-wide and per-site concurrency budget
+            "DOWNLOADER_MIDDLEWARES": {
+                "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+                "spiders.robots.SharedRobotsTxtMiddleware": 100,
+                "spiders.pipeline.RequestCounter": 950,
+                "spiders.throttle.SharedConcurrency": 990,
+            },
         }
     )
 
@@ -132,8 +148,10 @@ def run_crawl(
     *,
     show_progress: bool = False,
     on_progress: Callable[[SourceJob], None] | None = None,
+    refetch: bool = False,
 ) -> list[SourceReport]:
-    """Run the named (default: all) sources once; one CrawlRun per source. Once per process."""
+    """Run the named (default: all) sources once; one CrawlRun per source. Once per process.
+    `refetch`: ignore stored validators this once (every listed article is downloaded)."""
     sources = select_sources(config, source_names)
     database = Database.open(config.storage.url)
     started_at = utcnow()
@@ -143,8 +161,20 @@ def run_crawl(
         )
     pool = extraction_pool(worker_count(config))
     store_thread = ThreadPoolExecutor(1, thread_name_prefix="newsmon-store")
+    with database.session() as session:
+        robots = RobotsCache(started_at, cached_robots(session, started_at))
+    budget = ConcurrencyBudget(config.crawl.concurrency, config.crawl.concurrency_per_domain)
     context = CrawlContext(
-        config, database, pool, store_thread, duplicates, started_at, on_progress
+        config,
+        database,
+        pool,
+        store_thread,
+        duplicates,
+        started_at,
+        robots,
+        budget,
+        on_progress,
+        refetch=refetch,
     )
     jobs = []
     with database.session() as session:
@@ -153,11 +183,11 @@ def run_crawl(
             # the last run that read everything: a run cut short must not hide what it left
             previous_run_at = last_complete_run_at(session, row.id)
             run = start_run(session, row, started_at)
-            jobs.append(
-                SourceJob(
-                    source, row.id, run.id, context, row.etag, row.last_modified, previous_run_at
-                )
-            )
+            etag, modified = (None, None) if refetch else (row.etag, row.last_modified)
+            job = SourceJob(source, row.id, run.id, context, etag, modified, previous_run_at)
+            if not refetch:
+                job.documents = document_validators(session, row.id)
+            jobs.append(job)
     interruption = Interruption()
     crash: BaseException | None = None
     try:
@@ -206,11 +236,17 @@ def _finish(
     reports = []
     cut = _why_cut(interruption, crash)
     with database.session() as session:
+        save_robots(session, jobs[0].context.robots.fetched if jobs else {}, utcnow())
         for job in jobs:
             complete = job.complete and crash is None
             if complete and job.validators_changed and job.failed is None:
                 store.save_source_validators(
                     session, job.source_id, job.new_etag, job.new_last_modified
+                )
+            if complete and job.failed is None and (job.new_documents or job.context.refetch):
+                # documents answered 304 keep their validators; new answers replace them
+                save_document_validators(
+                    session, job.source_id, {**job.documents, **job.new_documents}
                 )
             if job.failed:
                 status, message = "failed", job.failed

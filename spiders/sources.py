@@ -97,6 +97,35 @@ class SourceSpider(scrapy.Spider):
         """Parse the document and yield requests (articles, or further source documents)."""
         raise NotImplementedError  # each source type's spider says how to read its document
 
+    def document_request(self, url: str, reader: str) -> scrapy.Request:
+        """A conditional request for a further document of the source (a feed its listing page
+        announces, a child sitemap), read by the method named `reader` unless it is a 304."""
+        etag, modified = self.job.documents.get(url, (None, None))
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if modified:
+            headers["If-Modified-Since"] = modified
+        return scrapy.Request(
+            url,
+            headers=headers,
+            callback=self.parse_document,
+            errback=self.source_failed,
+            cb_kwargs={"reader": reader, "key": url},
+            meta={"handle_httpstatus_list": [304]},
+        )
+
+    def parse_document(self, response: Response, reader: str, key: str) -> Iterator[scrapy.Request]:
+        if response.status == 304:
+            self.job.counts.not_modified += 1
+            self.job.progress()
+            return
+        self.job.new_documents[key] = (
+            _header(response, "ETag"),
+            _header(response, "Last-Modified"),
+        )
+        yield from getattr(self, reader)(response)
+
     def source_failed(self, failure: Failure) -> None:
         kind, description = failure_kind(failure)
         self.source_error(kind, failure.request.url, description)
@@ -133,6 +162,8 @@ class SourceSpider(scrapy.Spider):
             decision = decide_request(
                 known.get(url), link.modified, now, crawl.revisit_window, crawl.revisit_every
             )
+            if context.refetch:
+                decision = {}  # `crawl --refetch`: every listed article, unconditionally
             if decision is None:
                 continue
             context.requested.add(url)
@@ -266,10 +297,8 @@ class SitemapSpider(SourceSpider):
             for loc in _locs(root, "sitemap"):
                 if since is not None and loc.modified is not None and loc.modified < since:
                     continue  # its <lastmod> says it has not changed since our last run
-                yield scrapy.Request(
-                    normalise_url(loc.url, base=response.url),
-                    callback=self.read_source,
-                    errback=self.source_failed,
+                yield self.document_request(
+                    normalise_url(loc.url, base=response.url), "read_source"
                 )
         elif kind == "urlset":
             yield from self.follow(_locs(root, "url"))
@@ -322,7 +351,7 @@ class PageSpider(SourceSpider):
             if href and feed_type in FEED_TYPES:
                 url = normalise_url(href, base=response.url)
                 if same_site(url, response.url):
-                    yield scrapy.Request(url, callback=self.read_feed, errback=self.source_failed)
+                    yield self.document_request(url, "read_feed")
 
     read_feed = FeedSpider.read_feed
 

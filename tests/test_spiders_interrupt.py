@@ -99,7 +99,7 @@ def test_an_interrupted_crawl_loses_nothing(
     config.write_text(site_config(database_url, sources, SLOW), encoding="utf-8")
     database = Database.open(database_url)  # migrated before the crawl, so it can be locked
     try:
-        site.article_delay = {"listing fetched": 3.0, "some articles stored": 0.3}.get(stage, 0.5)
+        site.article_delay = {"listing fetched": 3.0, "some articles stored": 1.0}.get(stage, 0.5)
         process = subprocess.Popen(
             [NEWSMON, "--config", str(config), "crawl"],
             stdout=subprocess.PIPE,
