@@ -114,7 +114,10 @@ def _compile(key: str, spec: QuantitySpec | Iterable[str]) -> _Compiled:
     lemmas = frozenset(unit_lemma(u) for u in spec.units)
     words = [w.lower() for entry in (*spec.units, *spec.context_any) for w in _alternatives(entry)]
     events = frozenset(
-        _EVENT_OF[token] for w in words for token in (w, *w.split()) if token in _EVENT_OF
+        _EVENT_OF[token]
+        for w in words
+        for token in (w, *w.split())
+        if token in _EVENT_OF
     )
     return _Compiled(
         key, spec, lemmas, events, _phrase_re(spec.context_any), _phrase_re(spec.context_not)
