@@ -794,6 +794,22 @@ def export_command(
         app.console.print(f"exported {count} {what} to {escape(str(output_path))}")
 
 
+@main.command()
+@pass_app
+def rematch(app: App) -> None:
+    """Match stored and skipped articles against the topics again, re-assign their figures to
+    quantities, and decide alerts for what was never reported; downloads nothing."""
+    from spiders.rematch import rematch as run_rematch
+    from spiders.rematch import topic_fingerprint
+    from storage.rematch import TOPIC_FINGERPRINT, set_setting
+
+    database = app.database()
+    report = run_rematch(app.config, database)
+    with database.session() as session:
+        set_setting(session, TOPIC_FINGERPRINT, topic_fingerprint(app.config))
+    app.console.print(report.describe())
+
+
 def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -821,6 +837,11 @@ def crawl(app: App, sources: tuple[str, ...], refetch: bool) -> None:
         handler.setFormatter(logging.Formatter("newsmon: %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.WARNING)
+    from spiders.rematch import rematch_if_changed
+
+    rematched = rematch_if_changed(config, app.database())  # topics changed: re-read what we have
+    if rematched is not None and (rematched.skipped_checked or rematched.articles_checked):
+        app.console.print(f"topic config changed: {rematched.describe()}")
     # outside the reactor (start-up, the summary) SIGTERM ends the command like Ctrl-C does
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
@@ -859,6 +880,8 @@ def crawl(app: App, sources: tuple[str, ...], refetch: bool) -> None:
         app.console.width = max(app.console.width, 120)
     app.console.print(table)
     for report in reports:
+        if report.counts.skipped:
+            app.console.print(f"{escape(report.source)} skipped: no topic {report.counts.skipped}")
         kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(report.counts.error_counts.items()))
         if kinds:
             app.console.print(f"{escape(report.source)} errors: {kinds}")

@@ -72,6 +72,8 @@ class ArticlePipeline:
             counts.new_articles += 1
         elif stored.outcome == "new_version":
             counts.new_versions += 1
+        elif stored.outcome == "no_topic":
+            counts.skipped += 1
         if stored.duplicate_of is not None and stored.outcome == "new_article":
             counts.duplicates += 1
         job.progress()

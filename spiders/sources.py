@@ -147,11 +147,16 @@ class SourceSpider(scrapy.Spider):
             if url.startswith(("http://", "https://")) and url not in context.requested:
                 wanted.setdefault(url, link)
         with context.database.session() as session:
+            # remembered off-topic articles count as known: unchanged, they cost nothing
+            rows = {
+                **store.skipped_by_url(session, wanted),
+                **store.articles_by_url(session, wanted),
+            }
             known = {
                 url: Known(
                     a.first_seen_at, a.last_checked_at, a.last_fetched_at, a.etag, a.last_modified
                 )
-                for url, a in store.articles_by_url(session, wanted).items()
+                for url, a in rows.items()
             }
         now = utcnow()
         crawl = context.config.crawl

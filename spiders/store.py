@@ -29,7 +29,7 @@ from spiders.simhash import MIN_RESEMBLANCE, SimhashIndex, resemblance, simhash
 from spiders.topics import match_topics
 from storage import Database
 from storage import articles as store
-from storage.models import Article, Figure
+from storage.models import Article, Figure, SkippedArticle
 
 Outcome = Literal["new_article", "new_version", "unchanged", "no_topic"]
 
@@ -111,7 +111,10 @@ def store_article(
     topics = match_topics(config, source, record.title, record.text)
     article = store.article_by_url(session, record.url)
     if article is None and not topics and not source.store_all:
+        remember_skipped(session, source_id, record, validators)
         return StoreResult("no_topic")
+    if article is None:  # no longer off-topic (a revision, or topics changed)
+        store.forget_skipped(session, record.url)
     now = validators.fetched_at
     is_new = article is None
     value = copy_of = None
@@ -165,6 +168,25 @@ def store_article(
         article.duplicate_of_id,
         len(alerts),
     )
+
+
+def remember_skipped(
+    session: Session, source_id: int, record: ArticleRecord, validators: Validators
+) -> None:
+    """An article matching no topic: kept aside with its text, so it is not downloaded again
+    while unchanged and can be re-matched when the topics change (`newsmon rematch`)."""
+    assert record.url is not None
+    row = store.skipped_by_url(session, [record.url]).get(record.url)
+    if row is None:
+        row = SkippedArticle(url=record.url, first_seen_at=validators.fetched_at)
+        session.add(row)
+    row.source_id = source_id
+    row.title, row.text, row.text_hash = record.title, record.text, record.text_hash
+    row.authors = record.authors
+    row.published_at, row.modified_at = record.published, record.modified
+    row.language = record.language
+    row.last_fetched_at = row.last_checked_at = validators.fetched_at
+    row.etag, row.last_modified = validators.etag, validators.last_modified
 
 
 def _first_copy(

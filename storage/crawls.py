@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 
 from storage.models import CrawlRun, Source, utcnow
 
-RUN_COUNTERS = ("requests", "not_modified", "new_articles", "new_versions", "duplicates", "errors")
+RUN_COUNTERS = (
+    "requests",
+    "not_modified",
+    "new_articles",
+    "new_versions",
+    "duplicates",
+    "skipped",
+    "errors",
+)
 
 
 @dataclass
@@ -23,6 +31,7 @@ class RunCounts:
     new_articles: int = 0
     new_versions: int = 0
     duplicates: int = 0
+    skipped: int = 0  # read, but matching none of the source's topics
     errors: int = 0
     error_counts: dict[str, int] = field(default_factory=dict)  # kind -> count
 
