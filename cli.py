@@ -821,8 +821,12 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
 @click.option(
     "--refetch", is_flag=True, help="ignore stored validators once: download everything listed"
 )
+@click.option(
+    "--explain", is_flag=True, help="per article: its topic (or why none), figures, alerts"
+)
+@click.option("--dry-run", is_flag=True, help="decide everything, write nothing (with --explain)")
 @pass_app
-def crawl(app: App, sources: tuple[str, ...], refetch: bool) -> None:
+def crawl(app: App, sources: tuple[str, ...], refetch: bool, explain: bool, dry_run: bool) -> None:
     """Run the sources once, now: fetch, extract, match topics, store, figures, alerts."""
     import logging
 
@@ -839,7 +843,8 @@ def crawl(app: App, sources: tuple[str, ...], refetch: bool) -> None:
         log.setLevel(logging.WARNING)
     from spiders.rematch import rematch_if_changed
 
-    rematched = rematch_if_changed(config, app.database())  # topics changed: re-read what we have
+    # topics changed: re-read what we have (a dry run leaves the archive as it is)
+    rematched = None if dry_run else rematch_if_changed(config, app.database())
     if rematched is not None and (rematched.skipped_checked or rematched.articles_checked):
         app.console.print(f"topic config changed: {rematched.describe()}")
     # outside the reactor (start-up, the summary) SIGTERM ends the command like Ctrl-C does
@@ -850,6 +855,8 @@ def crawl(app: App, sources: tuple[str, ...], refetch: bool) -> None:
             list(sources) or None,
             show_progress=app.console.is_terminal,
             refetch=refetch,
+            explain=explain or dry_run,
+            dry_run=dry_run,
         )
     except KeyboardInterrupt:  # Ctrl-C before the crawl could take it over: its runs say so
         app.err_console.print("newsmon: crawl interrupted")
@@ -887,6 +894,12 @@ def crawl(app: App, sources: tuple[str, ...], refetch: bool) -> None:
             app.console.print(f"{escape(report.source)} errors: {kinds}")
         if report.status != "ok":
             app.err_console.print(f"{escape(report.source)}: {escape(report.message or '')}")
+    for report in reports:
+        for lines in report.explanations:
+            app.console.print(escape("\n".join(lines)), highlight=False)
+    if dry_run:
+        app.console.print("dry run: nothing was written; alerts above would be raised")
+        return
     signum = next((report.signum for report in reports if report.signum), None)
     if signum is not None:  # what was stored is kept; the next crawl reads what the cut left
         app.err_console.print("newsmon: crawl interrupted; the next crawl reads what it missed")

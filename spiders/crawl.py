@@ -16,7 +16,7 @@ import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from scrapy import signals
@@ -47,6 +47,7 @@ from storage.crawls import (
     last_complete_run_at,
     start_run,
 )
+from storage.db import DryRunDatabase
 from storage.models import utcnow
 
 DUPLICATE_LOOKBACK = timedelta(days=30)  # copies are looked for among articles this recent
@@ -61,6 +62,7 @@ class SourceReport:
     counts: RunCounts
     message: str | None
     signum: int | None = None  # the signal that interrupted the crawl
+    explanations: list[list[str]] = field(default_factory=list)  # `crawl --explain`
 
 
 def select_sources(config: Config, names: Sequence[str] | None) -> list[Source]:
@@ -149,11 +151,18 @@ def run_crawl(
     show_progress: bool = False,
     on_progress: Callable[[SourceJob], None] | None = None,
     refetch: bool = False,
+    explain: bool = False,
+    dry_run: bool = False,
 ) -> list[SourceReport]:
     """Run the named (default: all) sources once; one CrawlRun per source. Once per process.
-    `refetch`: ignore stored validators this once (every listed article is downloaded)."""
+    `refetch`: ignore stored validators this once (every listed article is downloaded).
+    `explain`: each report lists, per article, what was decided and why. `dry_run`: every
+    transaction is rolled back: decided as usual, nothing kept (runs included)."""
     sources = select_sources(config, source_names)
-    database = Database.open(config.storage.url)
+    opened = Database.open(config.storage.url)  # migrated: a dry run reads the real schema
+    database = DryRunDatabase(config.storage.url) if dry_run else opened
+    if dry_run:
+        opened.dispose()
     started_at = utcnow()
     with database.session() as session:
         duplicates = SimhashIndex(
@@ -175,6 +184,7 @@ def run_crawl(
         budget,
         on_progress,
         refetch=refetch,
+        explain=explain,
     )
     jobs = []
     with database.session() as session:
@@ -239,11 +249,12 @@ def _finish(
         save_robots(session, jobs[0].context.robots.fetched if jobs else {}, utcnow())
         for job in jobs:
             complete = job.complete and crash is None
-            if complete and job.validators_changed and job.failed is None:
+            keep = not database.dry_run  # a dry run's rows (runs, sources) were never kept
+            if keep and complete and job.validators_changed and job.failed is None:
                 store.save_source_validators(
                     session, job.source_id, job.new_etag, job.new_last_modified
                 )
-            if complete and job.failed is None and (job.new_documents or job.context.refetch):
+            if keep and complete and not job.failed and (job.new_documents or job.context.refetch):
                 # documents answered 304 keep their validators; new answers replace them
                 save_document_validators(
                     session, job.source_id, {**job.documents, **job.new_documents}
@@ -254,12 +265,13 @@ def _finish(
                 status, message = "interrupted", cut or f"interrupted: {job.closed_reason}"
             else:
                 status, message = "ok", job.first_error
-            finish_run(session, job.run_id, job.counts, status, message)
-            reports.append(
-                SourceReport(
-                    job.source.name, job.run_id, status, job.counts, message, interruption.signum
-                )
+            if keep:
+                finish_run(session, job.run_id, job.counts, status, message)
+            report = SourceReport(
+                job.source.name, job.run_id, status, job.counts, message, interruption.signum
             )
+            report.explanations = job.explanations
+            reports.append(report)
     return reports
 
 

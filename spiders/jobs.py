@@ -29,6 +29,7 @@ class CrawlContext:
     budget: ConcurrencyBudget
     on_progress: Callable[[SourceJob], None] | None = None
     refetch: bool = False  # ignore stored validators (source documents and articles) once
+    explain: bool = False  # say, per article, what was decided and why
     # article URLs some source already requested in this crawl: two sources listing the same
     # article (a feed and a sitemap) cost one download
     requested: set[str] = field(default_factory=set)
@@ -58,6 +59,7 @@ class SourceJob:
     # Scrapy's reason when the spider closed: "finished" means every request it made was
     # answered and every item stored (or failed for a reason counted in `counts`)
     closed_reason: str | None = None
+    explanations: list[list[str]] = field(default_factory=list)  # `crawl --explain`
 
     @property
     def complete(self) -> bool:

@@ -67,6 +67,8 @@ class ArticlePipeline:
             return item
         if isinstance(stored, Exception):
             raise stored  # a bug, not a database error: Scrapy logs it with the item
+        if stored.explanation is not None:
+            job.explanations.append(stored.explanation)
         counts = job.counts
         if stored.outcome == "new_article":
             counts.new_articles += 1
@@ -99,7 +101,11 @@ class ArticlePipeline:
         queue.busy = True
         context = job.context
         batch = Batch(
-            context.config, job.source, job.source_id, [(rec, val) for rec, val, _ in taken]
+            context.config,
+            job.source,
+            job.source_id,
+            [(rec, val) for rec, val, _ in taken],
+            context.explain,
         )
         done = asyncio.get_running_loop().run_in_executor(
             context.store_thread, store_batch, context.database, batch, context.duplicates

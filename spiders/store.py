@@ -26,10 +26,11 @@ from figures import Figure as FigureRecord
 from figures import assign_quantities
 from spiders.extract import ArticleRecord
 from spiders.simhash import MIN_RESEMBLANCE, SimhashIndex, resemblance, simhash
-from spiders.topics import match_topics
+from spiders.topics import match_topics, why_no_match
 from storage import Database
 from storage import articles as store
-from storage.models import Article, Figure, SkippedArticle
+from storage.crawls import ensure_source
+from storage.models import Alert, Article, Figure, SkippedArticle
 
 Outcome = Literal["new_article", "new_version", "unchanged", "no_topic"]
 
@@ -49,6 +50,9 @@ class StoreResult:
     article_id: int | None = None
     duplicate_of: int | None = None
     alerts: int = 0
+    explanation: list[str] | None = None  # what `crawl --explain` shows for the article
+    # (topics, figures as assigned, alerts) of a stored version, for the explanation
+    details: tuple[list[str], list[FigureRecord], list[Alert]] | None = None
 
 
 @dataclass
@@ -59,6 +63,7 @@ class Batch:
     source: Source
     source_id: int
     items: Sequence[tuple[ArticleRecord, Validators]]
+    explain: bool = False
 
 
 def store_batch(
@@ -69,16 +74,22 @@ def store_batch(
     indexed: list[tuple[int, int]] = []
     try:
         with database.session() as session:
+            source_id = batch.source_id
+            if database.dry_run:  # the source's row may have been rolled back with its run
+                source_id = ensure_source(
+                    session, batch.source.name, batch.source.url, batch.source.type
+                ).id
             results: list[StoreResult | Exception] = [
                 store_article(
                     session,
                     batch.config,
                     batch.source,
-                    batch.source_id,
+                    source_id,
                     record,
                     validators,
                     duplicates,
                     indexed,
+                    batch.explain,
                 )
                 for record, validators in batch.items
             ]
@@ -90,7 +101,9 @@ def store_batch(
             return [exc]
     return [
         store_batch(
-            database, Batch(batch.config, batch.source, batch.source_id, [item]), duplicates
+            database,
+            Batch(batch.config, batch.source, batch.source_id, [item], batch.explain),
+            duplicates,
         )[0]
         for item in batch.items
     ]
@@ -105,9 +118,29 @@ def store_article(
     validators: Validators,
     duplicates: SimhashIndex,
     indexed: list[tuple[int, int]] | None = None,
+    explain: bool = False,
 ) -> StoreResult:
     """Store one article in the caller's transaction; (id, simhash) of an original added to
-    `duplicates` is appended to `indexed`, for the caller to take back on rollback."""
+    `duplicates` is appended to `indexed`, for the caller to take back on rollback. `explain`:
+    the result says why (topics, figures and their quantities, alerts)."""
+    result = _store_article(
+        session, config, source, source_id, record, validators, duplicates, indexed
+    )
+    if explain:
+        result.explanation = explanation(config, source, record, result)
+    return result
+
+
+def _store_article(
+    session: Session,
+    config: Config,
+    source: Source,
+    source_id: int,
+    record: ArticleRecord,
+    validators: Validators,
+    duplicates: SimhashIndex,
+    indexed: list[tuple[int, int]] | None,
+) -> StoreResult:
     topics = match_topics(config, source, record.title, record.text)
     article = store.article_by_url(session, record.url)
     if article is None and not topics and not source.store_all:
@@ -162,12 +195,14 @@ def store_article(
         if indexed is not None:
             indexed.append((article.id, value))
     alerts = assess_version(session, config, version)
-    return StoreResult(
+    result = StoreResult(
         "new_article" if is_new else "new_version",
         article.id,
         article.duplicate_of_id,
         len(alerts),
     )
+    result.details = (sorted({t.topic for t in article.topics}), figures, alerts)
+    return result
 
 
 def remember_skipped(
@@ -221,3 +256,35 @@ def _figure_row(figure: FigureRecord) -> Figure:
         role=figure.role,
         assigned_by=figure.assigned_by,
     )
+
+
+def explanation(
+    config: Config, source: Source, record: ArticleRecord, result: StoreResult
+) -> list[str]:
+    """Lines saying what became of the article and why: how users tune keywords and units."""
+    lines = [f"{record.url}  ({result.outcome.replace('_', ' ')})"]
+    if record.title:
+        lines.append(f"  title: {record.title}")
+    if result.outcome == "no_topic":
+        lines.append(f"  topic: none ({why_no_match(config, source, record.title, record.text)})")
+        lines.append(f"  figures: {len(record.figures)} read, none assigned (no topic)")
+        return lines
+    if result.details is None:
+        lines.append("  text unchanged since the last crawl: nothing new to decide")
+        return lines
+    topics, figures, alerts = result.details
+    lines.append(f"  topic: {', '.join(topics) or 'none (kept: store_all)'}")
+    if result.duplicate_of is not None:
+        lines.append(f"  syndicated copy of article {result.duplicate_of}: raises no alert")
+    for figure in figures:
+        where = (
+            f"-> {figure.quantity} ({figure.assigned_by})" if figure.quantity else "-> no quantity"
+        )
+        lines.append(f"  figure {figure.text!r} = {figure.value:g} {figure.unit or ''} {where}")
+    if not figures:
+        lines.append("  figures: none")
+    for alert in alerts:
+        lines.append(f"  alert: {alert.kind} {alert.quantity}")
+    if figures and not alerts:
+        lines.append("  alerts: none")
+    return lines
