@@ -663,6 +663,10 @@ def show_command(
                     "qualifier": f.qualifier,
                     "unit": f.unit,
                     "quantity": f.quantity,
+                    "assigned_by": f.assigned_by,
+                    "per": f.per,
+                    "change": f.change,
+                    "role": f.role,
                     "attribution": f.attribution,
                     "forecast": f.projection,
                     "status": f.status,
@@ -700,12 +704,14 @@ def show_command(
     console.print(versions_table)
     figures_table = Table(title=f"figures of version {latest.number}" if latest else "figures",
                           title_justify="left")  # fmt: skip
-    for name in ("figure", "value", "unit", "quantity", "attribution", "status"):
+    for name in ("figure", "value", "unit", "quantity", "why", "attribution", "status"):
         figures_table.add_column(name, no_wrap=name in ("value", "status"))
     for f in figures:
+        unit = (f.unit or "—") + (f" per {f.per}" if f.per else "")
         figures_table.add_row(
             escape(f.text), figure_value(f.value, f.low, f.high, f.qualifier),
-            escape(f.unit or "—"), escape(f.quantity or "—"), escape(f.attribution or "—"),
+            escape(unit), escape(f.quantity or "—"), escape(f.assigned_by or "—"),
+            escape(f.attribution or "—"),
             (f.status or "—") + (" (forecast)" if f.projection and f.status != "forecast" else ""),
         )  # fmt: skip
     console.print(figures_table if figures else "no figures")
@@ -921,13 +927,23 @@ def crawl(app: App, sources: tuple[str, ...], refetch: bool, explain: bool, dry_
 @click.option(
     "--format", "output", type=click.Choice(["json", "jsonl"]), default="json", show_default=True
 )
+@click.option(
+    "--topics",
+    "with_topics",
+    is_flag=True,
+    help="match the config's topics and assign figures to their quantities, saying why",
+)
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @pass_app
-def extract(app: App, as_text: bool, output: str, sources: tuple[str, ...]) -> None:
+def extract(
+    app: App, as_text: bool, output: str, with_topics: bool, sources: tuple[str, ...]
+) -> None:
     """Show what newsmon reads from pages: SOURCE is a URL, an .html/.html.gz file or - (stdin).
 
-    Needs no config and no database. Sources that cannot be read are reported on stderr (and
-    given as {"source", "error"} in the output); the exit status is then 2.
+    Needs no config and no database, unless --topics asks which tracked quantity each figure
+    counts (then each figure has "quantity" and "assigned_by"). Sources that cannot be read are
+    reported on stderr (and given as {"source", "error"} in the output); the exit status is then
+    2.
     """
     from config import Crawl
     from spiders.inputs import InputError, extract_input
@@ -939,7 +955,9 @@ def extract(app: App, as_text: bool, output: str, sources: tuple[str, ...]) -> N
         click.echo("[")
     for index, source in enumerate(sources):
         try:
-            record = extract_input(source, as_text, stdin, user_agent)
+            record = extract_input(
+                source, as_text, stdin, user_agent, app.config if with_topics else None
+            )
         except InputError as exc:
             failed += 1
             click.echo(f"newsmon: {exc}", err=True)

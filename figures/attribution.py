@@ -6,7 +6,17 @@ from __future__ import annotations
 import re
 
 from figures.clauses import clause_span
-from figures.lexicon import ONES, SCALES, TENS, word_set
+from figures.lemmas import unit_lemma
+from figures.lexicon import (
+    ADVERBS,
+    NOT_SPEAKERS,
+    ONES,
+    SCALES,
+    SPEAKER_NOUNS,
+    STOP_WORDS,
+    TENS,
+    word_set,
+)
 
 _VERBS = (
     r"said|says|say|told|tells|wrote|writes|reported|reports|report|warned|warns|added|adds"
@@ -32,8 +42,9 @@ _REPORTING = re.compile(
     rf"(?P<verb>{_VERBS})\b"
 )
 _ACCORDING = re.compile(
-    r"\b(?i:according\s+to|citing|,\s+said|,\s+says)\s+(?P<np>[^,;]+?)(?=\s*(?:[,;]|\.?$))"
+    r"\b(?i:according\s+to|,\s+said|,\s+says)\s+(?P<np>[^,;]+?)(?=\s*(?:[,;]|\.?$))"
 )
+_CITING = re.compile(r"\b(?i:citing)\s+(?P<np>[^,;]+?)(?=\s*(?:[,;]|\.?$))")
 _AND_SAID = re.compile(r"\band\s+(?:said|told|added|warned)\b")
 _SUBJECT = re.compile(r"^(?P<np>[A-Z][^,;:]{0,60}?)\s+\w+(?:ed|s)\b")
 _REVISED = re.compile(
@@ -51,6 +62,7 @@ _NOT_IN_SOURCE = (
 )
 _NOT_FIRST = word_set("it he she they we i you there this which who that what where when if")
 _DIGIT = re.compile(r"\d")
+_FUNCTION_WORDS = STOP_WORDS - {"police"}
 _MAX_WORDS = 9
 
 
@@ -86,6 +98,9 @@ def sentence_source(text: str) -> str | None:
         m = pattern.match(text)
         if m and _is_source(m.group("np")):
             return _clean(m.group("np"))
+    m = _CITING.search(text)  # "citing X" credits X only when nobody else speaks
+    if m and _is_source(m.group("np")):
+        return _clean(m.group("np"))
     return None
 
 
@@ -99,7 +114,20 @@ def _is_source(np: str) -> bool:
         return False  # "The bank raised its [forecast]" is not a noun phrase
     if lows[0] == "the":  # "the two companies said": a small number inside a named source
         lows = [w for w in lows if w not in ONES]
-    return not any(w in _NOT_IN_SOURCE for w in lows)
+    if any(w in _NOT_IN_SOURCE for w in lows):
+        return False
+    return _can_speak(words)
+
+
+def _can_speak(words: list[str]) -> bool:
+    """A name or a noun phrase that can say something ("Seoul", "the WHO", "health officials",
+    "the ministry's data"), not a fragment ("a sharp rise from", "the first such", "Earlier")."""
+    bare = [w.strip("()\"'“”.,") for w in words]
+    lows = [w if w.isupper() else w.lower() for w in bare]
+    if not lows[-1] or lows[0] in ADVERBS or lows[-1] in _FUNCTION_WORDS:
+        return False
+    head = unit_lemma(lows[-1].removesuffix("'s").removesuffix("’s"))
+    return head in SPEAKER_NOUNS or head not in NOT_SPEAKERS
 
 
 def _clean(np: str) -> str:

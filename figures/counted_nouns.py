@@ -27,6 +27,8 @@ _NOT_PLURAL = word_set(
     "afterwards besides whereas across news series alias says"
 )
 _MAX_WORDS = 6
+# verbs that end a subject ("Measles cases rose to 5,000") without the -ed a regular one has
+_IRREGULAR_PAST = word_set("rose fell grew hit stood stand stands reach reaches number numbers")
 
 
 def is_plural_noun(word: str) -> bool:
@@ -69,6 +71,8 @@ def counted_noun(
             return UNIT_ALIASES[low], m.end()
         if low in STOP_WORDS and low not in SKIPPABLE_MODIFIERS:
             break
+        if single and modifiers and low.endswith(("ed", "ing")):
+            break  # "one soldier tried to ...": the verb ends the phrase
         if is_plural_noun(low) and not (single and modifiers):
             head = (word, m.end())
         elif head is not None:
@@ -98,6 +102,7 @@ def subject_head(clause: str) -> str | None:
         low = w.strip(",.;:").lower()
         if (
             low in STOP_WORDS
+            or low in _IRREGULAR_PAST
             or low.endswith("ed")
             or low.endswith(("'s", "’s"))
             or not low.isalpha()

@@ -43,7 +43,8 @@ _BEFORE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(?:articles?|resolutions?|section|chapter|title|paragraph|clause|route|highway"
             r"|interstate|flight|room|gate|terminal|platform|pages?|photos?|image|slide|fig\.|table"
-            r"|category|phase|episode|volume|vol\.|no\.|nos\.|number|windows|iphone|boeing|airbus"
+            r"|category|phase|episode|volume|vol\.|no\.|nos\.|(?<!now\s)(?<!still\s)(?<!to\s)"
+            r"(?<!could\s)(?<!would\s)(?<!may\s)(?<!ly\s)number|windows|iphone|boeing|airbus"
             r"|apollo|top|share|call|tel\.?|phone|protocol|annex|item|exhibit|psalm|verse|code)\s+$",
             re.I,
         ),
@@ -83,13 +84,19 @@ _AFTER_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 HYPHEN_UNITS = word_set(
     "strong magnitude km kilometre kilometres kilometer kilometers metre metres meter meters mile "
     "miles foot feet inch percent tonne tonnes ton tons acre acres hectare hectares mm cm kg "
-    "million billion thousand trillion dollar plus"
+    "million billion thousand trillion dollar plus megawatt megawatts gigawatt gigawatts kilowatt "
+    "kilowatts watt watts litre litres liter liters gallon gallons horsepower hp cylinder "
+    "pound pounds ounce ounces yard yards storey story speed lane bed tonner"
 )
+# Dimension words after a length: "a 37m-long hull", "a 10km-wide zone".
+DIMENSIONS = word_set("long wide high tall deep thick")
 _HYPHEN_WORD = re.compile(r"-([A-Za-z]+)")
 _APPOSITION_BEFORE = re.compile(r"[A-Za-z]\s*,\s*$|[A-Za-z]\s*\($")  # "The striker, 24," / "(24)"
 _APPOSITION_AFTER = re.compile(r"^\s*[,)]")
 _DEFINITE_BEFORE = re.compile(
-    r"\b(?:the|these|those|both|all|its|their|his|her|our|my|your|whose)\s+$", re.I
+    r"\b(?:(?:the\s+)?(?:first|second|latter|former|other|last|final|bottom|top)|the|these"
+    r"|those|both|all|its|their|his|her|our|my|your|whose)\s+$",
+    re.I,
 )
 _ONE_NOT_COUNT_AFTER = re.compile(
     r"^\s+(?:of|another|or|day|time|point|way|side|hand|thing|reason|by)\b", re.I
@@ -131,6 +138,8 @@ def rejection(text: str, num: Numeral, floor: int, lead: int, end: int) -> str |
         if pattern.search(after):
             return reason
     hyphen = _HYPHEN_WORD.match(after)
+    if hyphen and num.unit and hyphen.group(1).lower() in DIMENSIONS:
+        return None
     if hyphen and hyphen.group(1).lower() not in HYPHEN_UNITS:
         return "modifier"  # 26-year-old, a 30-day truce, a 12-member panel, two-thirds
     if _is_proportion(num.value, lead_before, after):
@@ -144,6 +153,8 @@ def rejection(text: str, num: Numeral, floor: int, lead: int, end: int) -> str |
         and _is_apposition(before, after)
     ):
         return "age"
+    if num.kind == "fraction" and _DEFINITE_BEFORE.search(lead_before):
+        return "reference"  # "the second half of the year", "its third of the market"
     if num.kind == "words":
         if num.value <= 10 and _DEFINITE_BEFORE.search(lead_before):
             return "reference"  # "the two leaders"

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from figures.attribution import attribution
+from figures.attribution import attribution, sentence_source
 from figures.clauses import clause_span
 from figures.counted_nouns import counted_noun, is_plural_noun, subject_head
 from figures.exclusions import HYPHEN_UNITS, is_furniture_sentence, rejection
 from figures.lemmas import unit_lemma
 from figures.lexicon import FURNITURE_UNITS, SOURCE_NOUNS
+from figures.movement import change_of, roles
 from figures.numerals import CANDIDATE, Numeral, read_numeral
 from figures.projection import is_projection
 from figures.qualifiers import qualifier_before
 from figures.ranges import range_end, skip_number_chain
+from figures.rates import UNIT_PER, rate_after
 from figures.record import Figure
 from figures.sentences import sentence_spans
 
@@ -40,7 +42,7 @@ _TOTAL = re.compile(r"\btotal\b", re.I)
 _SUBJECT_VERB_BEFORE = re.compile(
     r"\b(?:reached|reach|risen\s+to|rose\s+to|climbed\s+to|surged\s+to|jumped\s+to|fell\s+to"
     r"|dropped\s+to|stood\s+at|stands\s+at|stand\s+at|totalled|totaled|passed|topped|hit"
-    r"|exceeded|numbered(?:\s+in\s+the)?)\s+$"
+    r"|exceeded|number|numbers|numbered(?:\s+in\s+the)?)\s+$"
 )
 _YEAR_CONTEXT = re.compile(
     r"(?:\b(?:in|since|by|from|until|till|to|of|the|a|an|its|their|this|last|next|early|late"
@@ -75,14 +77,34 @@ class _Draft:
 def extract_figures(text: str) -> list[Figure]:
     """Every figure in `text`, in text order."""
     figures: list[Figure] = []
-    for s_start, s_end in sentence_spans(text):
+    spans = sentence_spans(text)
+    for i, (s_start, s_end) in enumerate(spans):
         sentence = text[s_start:s_end]
         if is_furniture_sentence(sentence):
             continue
         drafts = _sentence_drafts(text, s_start, s_end)
         if drafts:
-            figures.extend(_finish(text, sentence, s_start, drafts))
+            found = _finish(text, sentence, s_start, drafts)
+            if any(f.attribution is None for f in found):
+                source = _neighbour_source(text, spans, i)
+                found = [replace(f, attribution=f.attribution or source) for f in found]
+            figures.extend(found)
     return figures
+
+
+def _neighbour_source(text: str, spans: list[tuple[int, int]], i: int) -> str | None:
+    """The source credited in the next sentence of the same paragraph when it states no figure
+    of its own ("..., the agency said in a briefing."), else in the previous one."""
+    s_start, s_end = spans[i]
+    if i + 1 < len(spans) and "\n" not in text[s_end : spans[i + 1][0]]:
+        n_start, n_end = spans[i + 1]
+        if not _sentence_drafts(text, n_start, n_end):
+            source = sentence_source(text[n_start:n_end])
+            if source:
+                return source
+    if i > 0 and "\n" not in text[spans[i - 1][1] : s_start]:
+        return sentence_source(text[spans[i - 1][0] : spans[i - 1][1]])
+    return None
 
 
 def _sentence_drafts(text: str, s_start: int, s_end: int) -> list[_Draft]:
@@ -213,10 +235,20 @@ def _is_year(text: str, num: Numeral, draft: _Draft, s_start: int) -> bool:
 def _finish(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -> list[Figure]:
     """Carry units to bare numbers, drop bare spelled-out numbers, add source and projection."""
     _carry_units(text, sentence, s_start, drafts)
+    s_end = s_start + len(sentence)
+    # a bare small number in words counts nothing ("a majority of just two"); a long one does
+    drafts = [d for d in drafts if d.unit is not None or d.kind != "words" or d.value >= 100]
+    figure_roles = roles(text, [(d.start, d.num_end) for d in drafts], s_start)
+    for i, role in enumerate(figure_roles):
+        partner = i + 1 if i + 1 < len(drafts) and figure_roles[i + 1] else i - 1
+        if role and drafts[i].unit is None and partner >= 0 and figure_roles[partner]:
+            drafts[i].unit = drafts[partner].unit  # "12,000 troops, up from 3,000"
     figures: list[Figure] = []
-    for d in drafts:
-        if d.unit is None and d.kind == "words":
-            continue  # "a majority of just two"
+    for d, role in zip(drafts, figure_roles, strict=True):
+        per = UNIT_PER.get(d.unit or "")
+        rate = rate_after(text, d.end, s_end)
+        if rate is not None:
+            per, d.end = rate
         start, end = d.start - s_start, d.end - s_start
         source = d.attribution or attribution(sentence, start, end)
         figures.append(
@@ -232,6 +264,9 @@ def _finish(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -> lis
                 sentence=sentence,
                 attribution=source,
                 projection=d.projection or is_projection(sentence, start, end),
+                per=per,
+                change=change_of(text, d.start, d.end, s_start),
+                role=role,
             )
         )
     return figures

@@ -9,12 +9,18 @@ _UNIT_TABLE = """
 percent: % percent per_cent pct pc percentage
 percentage point: percentage_point percentage_points
 basis point: basis_point basis_points bps bp
+point: point points pts
 usd: $ us$ usd dollar dollars
 eur: € eur euro euros
 gbp: £ gbp sterling
 jpy: ¥ jpy yen
 cny: yuan cny renminbi rmb
-inr: ₹ inr rupee rupees
+inr: ₹ inr rupee rupees rs rs.
+krw: ₩ krw won
+myr: rm myr ringgit ringgits
+nzd: nz$ nzd
+sgd: s$ sgd
+brl: r$ brl reais
 rub: ₽ rub rouble roubles ruble rubles
 uah: hryvnia hryvnias uah
 aud: a$ aud
@@ -38,6 +44,22 @@ celsius: c °c celsius
 fahrenheit: f °f fahrenheit
 mw: mw megawatt megawatts
 gw: gw gigawatt gigawatts
+kw: kw kilowatt kilowatts
+kwh: kwh kilowatt-hour kilowatt-hours
+mwh: mwh megawatt-hour megawatt-hours
+horsepower: hp horsepower bhp
+pound-foot: lb-ft pound-feet pound-foot
+litre: l litre litres liter liters
+gallon: gallon gallons gal
+pound: lb lbs
+ounce: oz ounce ounces
+inch: inch inches
+second: sec secs second seconds
+minute: min mins minute minutes
+hour: hr hrs hour hours
+degree: degree degrees °
+mmbtu: mmbtu
+barrel: barrel barrels bbl
 """
 
 # Plurals no suffix rule gets right, and words that only look plural.

@@ -63,6 +63,45 @@ SOURCE_NOUNS = word_set(
     "strategist bank government ministry agency survey poll consensus"
 )
 
+# Heads of noun phrases that can say something: what a figure may be credited to ("health
+# officials said", "the ministry's data show"), besides proper names.
+SPEAKER_NOUNS = word_set(
+    """
+    official spokesman spokeswoman spokesperson agency ministry minister police army military
+    government authority department office service data figure statistic survey poll report
+    study analysis analyst expert economist researcher scientist source witness resident doctor
+    hospital organisation organization group company firm bank council commission committee
+    court prosecutor investigator observer monitor leader president chief head commander general
+    governor mayor secretary lawmaker legislator senator intelligence estimate newspaper outlet
+    broadcaster media statement representative envoy ambassador regulator watchdog union
+    association institute center centre university board fund forecaster strategist pollster
+    diplomat spy coalition alliance navy force guard ministry's authorities parliament congress
+    administration cabinet campaign party team club league federation operator insurer trader
+    investor consultancy tracker count census index model projection assessment document
+    filing memo briefing release campaigner activist charity ngo
+    """
+)
+
+# Heads that end a noun phrase but never a source: movements, amounts, ordinals, time words.
+NOT_SPEAKERS = word_set(
+    """
+    rise fall increase decrease drop jump surge decline growth gain loss cut total number
+    amount level rate share majority half third quarter percent record high low peak one first
+    second third last such same other more most many some several few time year month week day
+    hour minute period season term quarter decade century morning evening night weekend
+    series round phase stage part end start beginning middle side way kind sort type lot
+    """
+)
+
+# Sentence adverbs that open a clause but never name who speaks ("Earlier, ...").
+ADVERBS = word_set(
+    """
+    earlier later meanwhile however separately also still now then previously yesterday today
+    overall instead moreover furthermore additionally nevertheless nonetheless recently already
+    first second finally initially subsequently elsewhere there here last this next such
+    """
+)
+
 # Counted nouns that are page furniture, not news ("245 comments", "12 photos").
 FURNITURE_UNITS = word_set("comment view like reply retweet repost photo reaction")
 

@@ -23,31 +23,49 @@ _VAGUE_BASE = {"tens": 10, "dozens": 12, "scores": 20, "hundreds": 100, "thousan
 
 # One alternative per kind of number; the vague kind comes first so "hundreds" is not "hundred".
 CANDIDATE = re.compile(
-    r"(?P<digits>\d+(?:,\d+)*(?:\.\d+)?)"
+    r"\b(?P<proportion>(?:one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:in|out"
+    r"\s+of)\s+(?:two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundred|\d{1,3})\b)"
+    r"(?![.,]\d)(?=\s+[a-z])|"
+    r"(?P<digits>\d+(?:(?:,|[\u2009\u202f\u00a0](?=\d{3}(?!\d)))\d+)*(?:\.\d+)?"
+    r"(?:[eE][+-]?\d{1,3}(?![\w])|\s?[×x]\s?10\^?[−-]?\d{1,3}(?![\w]))?)"
     r"|\b(?P<vague>(?:several|a\s+few)\s+(?:dozen|hundred|thousand|million|billion)\b"
     r"|(?:tens|dozens|scores|hundreds|thousands|millions|billions)"
     r"(?:\s+of\s+(?:thousands|millions|billions))?\b)"
     r"|\b(?P<half>half\s+an?)(?=\s+(?:percentage\s+point|point|per\s+cent|percent)\b)"
+    r"|\b(?P<fraction>(?:(?:a|one|two|three|four|five|six|seven|eight|nine)[\s-]+)?"
+    r"(?:half|halves|thirds?|quarters?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?))"
+    r"(?=\s+of\s)"
     rf"|\b(?P<words>(?:(?:half\s+a|an?)\s+(?=(?:hundred|thousand|million|billion|dozen)\b))?"
     rf"{_WORD_TOKEN}(?:(?:[\s-]+|(?<=hundred)\s+and\s+){_WORD_TOKEN})*)",
     re.IGNORECASE,
 )
 
 _CURRENCY_BEFORE = re.compile(
-    r"(?:US\$|A\$|C\$|HK\$|[$€£¥₹₽]|\b(?:USD|EUR|GBP|JPY|CNY|CHF|RUB|UAH|INR)\s?)$"
+    r"(?:US\$|A\$|C\$|HK\$|NZ\$|S\$|R\$|[$€£¥₹₽₩]|\$US\s?|\bRM\s?|\bRs\.?\s?"
+    r"|(?<!/)\b(?:USD|EUR|GBP|JPY|CNY|CHF|RUB|UAH|INR|KRW|AUD|CAD|MYR|SGD|NZD|BRL|HKD)\s?)$"
 )
+_CURRENCY_CODES = {"$us": "usd", "rm": "myr", "rs": "inr", "rs.": "inr"}
+# A sign right before the digits: "−5C", "-3.2%" (a ticker's "+0.4%" is rejected elsewhere).
+_MINUS_BEFORE = re.compile(r"(?:^|(?<=[\s(]))[−-]$")
 # What may be glued to digits: a scale, a unit, an ordinal, a time or a decade ending.
 _SUFFIX = re.compile(
-    r"(?P<scale>bn|mn|tn|bln|mln|[kKmMbB])(?![A-Za-z0-9])"
+    r"(?P<scale>bn|mn|tn|bln|mln|mil|[kKmMbB])(?![A-Za-z0-9])"
     r"|(?P<unit>%|km²|km2|km|cm|mm|kg|mph|kph|MW|GW|kW|ha|°C|°F|C|F|t)(?![A-Za-z0-9])"
     r"|(?P<ordinal>st|nd|rd|th)\b"
     r"|(?P<time>am|pm|a\.m\.|p\.m\.|h|hrs)(?![A-Za-z])"
     r"|(?P<decade>s|'s)\b"
 )
-_SCALE_AFTER = re.compile(r"\s*(?:-\s*)?(thousand|million|billion|trillion|bn|mn|tn)\b", re.I)
-_SCALE_SUFFIX = {"k": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "b": 1e9, "bn": 1e9, "bln": 1e9,
-                 "tn": 1e12, "thousand": 1e3, "million": 1e6, "billion": 1e9,
-                 "trillion": 1e12}  # fmt: skip
+_SCALE_AFTER = re.compile(
+    r"\s*(?:-\s*)?(thousand|million|billion|trillion|bn|mn|tn|mil|crore|crores|lakh|lakhs)\b",
+    re.I,
+)
+_SCALE_SUFFIX = {"k": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "mil": 1e6, "b": 1e9, "bn": 1e9,
+                 "bln": 1e9, "tn": 1e12, "thousand": 1e3, "million": 1e6, "billion": 1e9,
+                 "trillion": 1e12, "crore": 1e7, "crores": 1e7, "lakh": 1e5,
+                 "lakhs": 1e5}  # fmt: skip
+_EXPONENT = re.compile(r"(?:[eE]([+-]?\d{1,3})|\s?[×x]\s?10\^?([−-]?\d{1,3}))$")
+_DIMENSION_AFTER = re.compile(r"-(?:long|wide|high|tall|deep|thick)\b")
+_GROUP_SPACES = re.compile(r"[\u2009\u202f\u00a0]")
 _PLUS_AFTER = re.compile(r"\+|-plus\b")
 
 
@@ -58,7 +76,7 @@ class Numeral:
     value: float
     start: int
     end: int
-    kind: str  # "digits", "words" or "vague"
+    kind: str  # "digits", "words", "vague" or "fraction" (a share, as percent)
     currency: str | None = None  # unit lemma of a currency symbol or code before the number
     unit: str | None = None  # a unit glued to the digits ("%", "km", "C")
     low: float | None = None  # the span of a vague amount
@@ -67,6 +85,7 @@ class Numeral:
     scale_text: str = ""  # how the scale was written ("m", "bn", "million")
     plain_integer: bool = False  # digits only: no comma, decimal, scale, unit or currency
     plus: bool = False  # "12,000-plus", "500+"
+    negative: bool = False  # a minus sign before the digits ("−5C"); start covers it
     rejected: str | None = None  # why this is not a figure (ordinal, time, identifier, ...)
 
 
@@ -78,6 +97,8 @@ def read_numeral(text: str, m: re.Match[str]) -> Numeral | None:
         return _read_vague(m)
     if m.group("half") is not None:
         return Numeral(value=0.5, start=m.start(), end=m.end(), kind="words")
+    if m.group("fraction") is not None or m.group("proportion") is not None:
+        return _read_fraction(m)
     return _read_words(text, m)
 
 
@@ -90,19 +111,29 @@ def numeral_at(text: str, pos: int, endpos: int) -> Numeral | None:
 
 
 def _read_digits(text: str, m: re.Match[str]) -> Numeral | None:
-    raw = m.group("digits")
+    raw = _GROUP_SPACES.sub(",", m.group("digits"))  # "10 000" with thin spaces
+    exponent = _EXPONENT.search(raw)
+    if exponent:
+        raw = raw[: exponent.start()]
     value = _digits_value(raw, text, m.end())
     if value is None:
         return None
+    if exponent:  # "1.2e6", "3 × 10^5"
+        value *= 10.0 ** int((exponent.group(1) or exponent.group(2)).replace("−", "-"))
     num = Numeral(value=value, start=m.start(), end=m.end(), kind="digits")
     cur = _CURRENCY_BEFORE.search(text, max(0, m.start() - 4), m.start())
     if cur:
-        num.currency = UNIT_ALIASES.get(cur.group().strip().lower())
+        code = cur.group().strip().lower()
+        num.currency = _CURRENCY_CODES.get(code) or UNIT_ALIASES.get(code)
         num.start = cur.start()
+    elif _MINUS_BEFORE.search(text, max(0, m.start() - 2), m.start()):
+        num.negative = True
     suffix = _SUFFIX.match(text, m.end())
     if suffix:
         kind = suffix.lastgroup
-        if kind == "scale":
+        if kind == "scale" and suffix.group() == "m" and _DIMENSION_AFTER.match(text, suffix.end()):
+            num.unit = "metre"  # "a 37m-long hull": metres, not millions
+        elif kind == "scale":
             num.scale = _SCALE_SUFFIX[suffix.group().lower()]
             num.scale_text = suffix.group()
         elif kind == "unit":
@@ -124,8 +155,14 @@ def _read_digits(text: str, m: re.Match[str]) -> Numeral | None:
         num.end = plus.end()
     num.value *= num.scale
     num.plain_integer = (
-        raw.isdigit() and num.scale == 1.0 and num.unit is None and num.currency is None
+        raw.isdigit()
+        and num.scale == 1.0
+        and num.unit is None
+        and num.currency is None
+        and not exponent
     )
+    if num.negative:
+        num.value, num.start = -num.value, num.start - 1
     if len(raw) > 1 and raw[0] == "0" and raw[1] != ".":
         num.rejected = "leading zero"  # phone numbers, codes
     return num
@@ -191,6 +228,31 @@ def _words_value(tokens: list[str]) -> float | None:
             return None
     value = total + current
     return value / 2 if half else value
+
+
+_DENOMINATORS = {"half": 2, "halve": 2, "third": 3, "quarter": 4, "fifth": 5, "sixth": 6,
+                 "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}  # fmt: skip
+_SMALL_NUMBERS = {**ONES, **TENS, "a": 1, "hundred": 100}
+
+
+def _read_fraction(m: re.Match[str]) -> Numeral | None:
+    """ "a third of", "two-thirds of", "half of", "one in four", "3 out of 10": a percentage."""
+    words = re.split(r"[\s-]+", (m.group("fraction") or m.group("proportion")).lower())
+    if "in" in words or "out" in words:
+        top, bottom = words[0], words[-1]
+        num = float(top) if top.isdigit() else _SMALL_NUMBERS.get(top)
+        den = float(bottom) if bottom.isdigit() else _SMALL_NUMBERS.get(bottom)
+        if not num or not den or num >= den:
+            return None  # "3 in 2" is no proportion
+        value = 100 * num / den
+    else:
+        den_word = words[-1].removesuffix("s")
+        num = _SMALL_NUMBERS.get(words[0], 1) if len(words) > 1 else 1
+        value = 100 * num / _DENOMINATORS[den_word]
+        if value > 100:
+            return None
+    return Numeral(value=round(value, 2), start=m.start(), end=m.end(), kind="fraction",
+                   unit="percent")  # fmt: skip
 
 
 def _read_vague(m: re.Match[str]) -> Numeral:

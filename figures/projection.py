@@ -21,13 +21,27 @@ _AFTER = re.compile(
     r"|by\s+(?:the\s+end\s+of|next|January|February|March|April|May|June|July|August|September"
     r"|October|November|December|20[2-9]\d))\b"
 )
-_AFTER_STOP = re.compile(r"[,;.]")
+# After the figure, a relative clause belongs to the counted noun ("10,000 soldiers who are
+# likely to join the fighting" is a count), so the search stops there.
+_AFTER_STOP = re.compile(r"[,;.]|\b(?:who|which|that|whom|whose)\b")
+# Before the figure, a cue governs it only when nothing in between starts another predicate:
+# a reporting verb, a subordinating word, a comma, or a perfect infinitive ("likely to have sent").
+_GOVERNANCE_BREAK = re.compile(
+    r"\b(?:said|says|say|told|tells|reported|announced|added|noted|estimated|believes"
+    r"|after|when|because|since|while|although|though|if|unless|once|until|as|to\s+have)\b"
+)
+_RELATIVE_OPENING = re.compile(r",\s+(?:which|who)\s+$")
 _CONJUNCTION_BEFORE = re.compile(r"\b(?:and|but|or)\s+$")
 
 
 def is_projection(sentence: str, start: int, end: int) -> bool:
     """Whether the figure at [start, end) of `sentence` is forecast, planned or conditional."""
     c_start, c_end = clause_span(sentence, start, end)
+    if _RELATIVE_OPENING.search(sentence, max(0, c_start - 9), c_start):
+        comma = sentence.find(",", c_start, start)  # ", which plans to expand, employs 4,000"
+        c_start = comma + 1 if comma >= 0 else c_start
+    for brk in _GOVERNANCE_BREAK.finditer(sentence, c_start, start):
+        c_start = brk.end()
     if _BEFORE.search(sentence, c_start, start):
         return True
     stop = _AFTER_STOP.search(sentence, end, c_end)

@@ -9,8 +9,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from figures import extract_figures
+from config import Config
+from figures import assign_quantities, extract_figures
 from spiders.extract import ArticleRecord, ExtractionError, extract_article, text_record
+from spiders.topics import keywords_match
 
 FETCH_TIMEOUT = 30.0
 MAX_BYTES = 10 * 1024 * 1024
@@ -51,8 +53,11 @@ def read_input(source: str, stdin: BinaryIO, user_agent: str) -> tuple[bytes, st
     return data, None
 
 
-def extract_input(source: str, as_text: bool, stdin: BinaryIO, user_agent: str) -> dict[str, Any]:
-    """The JSON object for one SOURCE. Raises InputError."""
+def extract_input(
+    source: str, as_text: bool, stdin: BinaryIO, user_agent: str, config: Config | None = None
+) -> dict[str, Any]:
+    """The JSON object for one SOURCE. Raises InputError. With a `config`, the topics whose
+    keywords match and each figure's tracked quantity, with the reason (`assigned_by`)."""
     data, url = read_input(source, stdin, user_agent)
     try:
         record: ArticleRecord
@@ -63,4 +68,12 @@ def extract_input(source: str, as_text: bool, stdin: BinaryIO, user_agent: str) 
     except ExtractionError as exc:
         raise InputError(f"{source}: {exc}") from None
     record.figures = extract_figures(record.text)
-    return record.to_json(source)
+    if config is None:
+        return record.to_json(source)
+    topics = [
+        t
+        for t in config.topics
+        if keywords_match(config.topics[t].keywords, f"{record.title or ''}\n{record.text}")
+    ]
+    record.figures = assign_quantities(record.figures, config.tracked_quantities(topics))
+    return record.to_json(source) | {"topics": topics}

@@ -145,3 +145,53 @@ def test_bad_cron_and_bad_url(write_config) -> None:
 def test_missing_file() -> None:
     with pytest.raises(ConfigError, match="no such config file"):
         load_config("/nonexistent/config.yaml")
+
+
+QUANTITY = """topics:
+  nk:
+    title: NK
+    quantities:
+      dead:
+        label: Dead
+        units: [killed]
+{extra}
+"""
+
+
+def test_quantity_context_min_value_and_per_reach_the_assigner(write_config) -> None:
+    extra = (
+        "        context:\n          any: [killed|dead]\n          not: [a day]\n"
+        "        min_value: 5\n        per: Day\n"
+    )
+    config = load_config(write_config(QUANTITY.format(extra=extra)), env={})
+    assert config.tracked_quantities(["nk"]) == {
+        "nk/dead": QuantitySpec(
+            units=("killed",),
+            context_any=("killed|dead",),
+            context_not=("a day",),
+            min_value=5,
+            per="day",
+        )
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "where", "what"),
+    [
+        ("        per: fortnightly\n", "topics.nk.quantities.dead.per", "day"),
+        ("        min_value: -1\n", "topics.nk.quantities.dead.min_value", "greater than"),
+        ("        context:\n          some: [x]\n", "context.some", "unknown key"),
+        ("        context: [killed]\n", "topics.nk.quantities.dead.context", "dictionary"),
+    ],
+)
+def test_bad_quantity_settings_name_line_and_key(write_config, extra, where, what) -> None:
+    message = _error(write_config, QUANTITY.format(extra=extra))
+    assert "config.yaml:8:" in message or "config.yaml:9:" in message
+    assert where in message and what in message
+
+
+def test_shipped_config_tracks_troops_and_casualties_by_context() -> None:
+    config = load_config(REPO / "config.yaml", env={})
+    specs = config.tracked_quantities(["nk-troops"])
+    assert "killed" in specs["nk-troops/troops-in-russia"].context_not
+    assert "killed" in specs["nk-troops/casualties"].context_any

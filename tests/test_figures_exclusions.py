@@ -64,8 +64,6 @@ from figures import extract_figures
         "Real Madrid won 3-1 at Anfield.",
         "The match ended in a 2-2 draw.",
         "The number is more than three times last week's estimate.",
-        "Nearly one in five adults has obesity.",
-        "Two-thirds of voters backed the plan.",
         "The talks produced a 10-point plan and a 30-day truce.",
         "A 12-member panel will review the case.",
         # references and bare spelled-out numbers

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from figures import extract_figures
 
 LABELLED = Path(__file__).parent / "data" / "figures-labelled.jsonl"
@@ -52,6 +54,10 @@ def test_issue_example_record() -> None:
         "attribution": "South Korea's National Intelligence Service",
         "projection": False,
         "quantity": None,
+        "per": None,
+        "change": None,
+        "role": None,
+        "assigned_by": None,
     }
 
 
@@ -71,3 +77,75 @@ def test_offsets_point_at_the_text_and_figures_come_in_text_order() -> None:
 def test_empty_and_number_free_text() -> None:
     assert extract_figures("") == []
     assert extract_figures("The Kremlin declined to comment.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "qualifier"),
+    [
+        ("Nearly one in five adults has obesity.", 20.0, "approx"),
+        ("Two-thirds of voters backed the plan.", 66.67, "exact"),
+        ("A third of the aid never arrived.", 33.33, "exact"),
+        ("Half of the children were vaccinated.", 50.0, "exact"),
+        ("Only 3 out of 10 voters agreed.", 30.0, "exact"),
+    ],
+)
+def test_shares_are_percentages(text: str, value: float, qualifier: str) -> None:
+    (fig,) = extract_figures(text)
+    assert (fig.value, fig.unit, fig.qualifier) == (value, "percent", qualifier)
+
+
+def test_a_share_named_by_position_is_no_figure() -> None:
+    assert extract_figures("Sales rose in the second half of the year.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("The firm paid $US41,250,000 for the site.", 41_250_000, "usd"),
+        ("The deal was worth RM4.5mil.", 4_500_000, "myr"),
+        ("Revenue reached US$2.4 billion.", 2.4e9, "usd"),
+        ("The plan costs 7 billion yuan.", 7e9, "cny"),
+        ("Seoul will spend 3 trillion won.", 3e12, "krw"),
+        ("The project costs Rs 500 crore.", 5e9, "inr"),
+        ("It has a four-cylinder engine.", 4, "cylinder"),
+        ("They are building a 500-megawatt plant.", 500, "mw"),
+        ("The ship has a 37m-long hull.", 37, "metre"),
+        ("The engine makes 500 pound-feet of torque.", 500, "pound-foot"),
+        ("Temperatures fell to −5 degrees overnight.", -5, "degree"),
+        ("The sample held 1.2e6 cells.", 1.2e6, "cell"),
+        ("There are 10\u2009000 residents.", 10_000, "resident"),
+        ("The crowd numbered thirty-four thousand two hundred seventeen.", 34_217, None),
+    ],
+)
+def test_general_forms(text: str, value: float, unit: str | None) -> None:
+    (fig,) = extract_figures(text)
+    assert (fig.value, fig.unit) == (value, unit)
+
+
+@pytest.mark.parametrize(
+    ("text", "per"),
+    [
+        ("Moscow was losing around 1,500 soldiers a day.", "day"),
+        ("Russia fires 3 million shells a year.", "year"),
+        ("Brent traded at $58 per barrel.", "barrel"),
+        ("The car reaches 62 mph.", "hour"),
+        ("Income is $2,000 per capita.", "capita"),
+        ("Some 300 people died a day earlier.", None),
+    ],
+)
+def test_rates_name_what_they_are_per(text: str, per: str | None) -> None:
+    (fig,) = extract_figures(text)
+    assert fig.per == per
+
+
+def test_movement_and_from_to_roles() -> None:
+    rose, level = extract_figures("Shares rose 5% and the index rose to 352.")
+    assert (rose.change, level.change) == ("up", None)
+    (fell,) = extract_figures("Output fell by about 3 percent.")
+    assert fell.change == "down"
+    before, after = extract_figures("The index went from 310 to 352.")
+    assert (before.role, after.role) == ("previous", "current")
+    now, then = extract_figures("Troops now number 12,000, up from 3,000 in October.")
+    assert (now.role, now.unit, then.role, then.unit) == ("current", "troop", "previous", "troop")
+    (span,) = extract_figures("Estimates ranged from 3,000 to 5,000 troops.")
+    assert span.role is None and span.qualifier == "range"

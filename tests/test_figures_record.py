@@ -8,7 +8,7 @@ from figures import Figure, extract_figures
 
 FIELDS = [
     "value", "low", "high", "qualifier", "unit", "text", "start", "end", "sentence",
-    "attribution", "projection", "quantity",
+    "attribution", "projection", "quantity", "per", "change", "role", "assigned_by",
 ]  # fmt: skip
 
 
@@ -29,6 +29,10 @@ def test_to_dict_has_exactly_the_record_keys_in_order_and_is_json_ready() -> Non
         "attribution": "Seoul",
         "projection": False,
         "quantity": None,
+        "per": None,
+        "change": None,
+        "role": None,
+        "assigned_by": None,
     }
 
 
