@@ -25,6 +25,7 @@ from config import Config, ConfigError, default_config_path, load_config
 from storage import Database, StorageError
 
 EXIT_USAGE = 2
+PIPED_WIDTH = 10_000  # columns of table output that is not shown on a terminal
 
 
 class UserError(click.ClickException):
@@ -44,6 +45,9 @@ class App:
         self._config: Config | None = None
         self._database: Database | None = None
         self.console = Console(soft_wrap=True)  # piped output: one line per message
+        if not self.console.is_terminal:
+            # piped or redirected: tables at their full width, never cut to 80 columns
+            self.console.width = PIPED_WIDTH
         self.err_console = Console(stderr=True, soft_wrap=True)
 
     @property
@@ -107,9 +111,8 @@ def check(app: App) -> None:
     for topic_id, topic in config.topics.items():
         quantities = ", ".join(config.topics[topic_id].quantities) or "no quantities"
         console.print(f"  {topic_id}: {topic.title} ({quantities})")
-    table = Table(
-        "source", "type", "schedule", "topics", "url", title="sources", title_justify="left"
-    )
+    table = Table("source", "type", "schedule", "topics", title="sources", title_justify="left")
+    table.add_column("url", overflow="fold")  # folded on a narrow terminal, never cut
     for source in config.sources:
         schedule = f"cron {source.cron}" if source.cron else f"every {source.every}"
         table.add_row(
@@ -190,7 +193,7 @@ def alerts_group(
     """List alerts with their deliveries (newest first); see the subcommands to act on them."""
     if ctx.invoked_subcommand is not None:
         return
-    from alerts.wording import headline
+    from alerts.wording import facts, headline, what_happened
     from storage.alerts import list_alerts
 
     app: App = ctx.find_object(App)
@@ -224,16 +227,18 @@ def alerts_group(
         click.echo(json.dumps(records, indent=2, ensure_ascii=False))
         return
     table = Table("created", "kind", "alert", "source", "repeated", "deliveries")
+    table.columns[2].overflow = "fold"
     for record in records:
         deliveries = "\n".join(
             f"{d['channel']}: {d['status']}"
             + (f" ({d['attempts']} attempts: {d['last_error']})" if d["last_error"] else "")
             for d in record["deliveries"]
         )
+        details = [what_happened(record)] + [f"{name}: {text}" for name, text in facts(record)]
         table.add_row(
             record["created_at"][:16].replace("T", " "),
             record["kind"],
-            escape(headline(record)),
+            escape("\n".join([headline(record), *details])),
             escape(record["article"].get("source") or ""),
             str(record["repeated_by"]),
             escape(deliveries or "no channel"),
@@ -592,6 +597,66 @@ def figures_command(
     app.console.print(table)
 
 
+@main.command("current")
+@click.option("--topic", help="only this topic's quantities")
+@click.option("--format", "output", type=click.Choice(OUTPUT_FORMATS), default="table")
+@pass_app
+def current_command(app: App, topic: str | None, output: str) -> None:
+    """Each tracked quantity's current value: the latest report (by publication, or a
+    revision's modified time), its source and date, and how many outlets reported it."""
+    from alerts.current import CURRENT_FIELDS, current_records
+    from alerts.wording import said, short_day
+
+    topic = known_topic(app.config, topic)
+    with app.database().session() as session:
+        records = current_records(session, app.config, topic)
+    if output == "json":
+        write_records(records, output, CURRENT_FIELDS)
+        return
+    if output == "csv":
+        flat = [
+            record | {"disagreeing": json.dumps(record["disagreeing"], ensure_ascii=False)}
+            for record in records
+        ]
+        write_records(flat, output, CURRENT_FIELDS)
+        return
+    if not records:
+        app.console.print("no tracked quantities: add `quantities` to a topic in config.yaml")
+        return
+    table = Table("quantity", "value", "source", "date", "reports", "outlets")
+    table.add_column("article", overflow="fold")
+    for record in records:
+        name = f"{record['topic']}/{record['quantity']}" + (
+            " (forecast)" if record["projection"] else ""
+        )
+        if record["value"] is None:
+            table.add_row(escape(name), "no reports yet", "—", "—", "0", "0", "—")
+            continue
+        source = record["source"] or "—"
+        if record["attribution"]:
+            source = f"{source} ({record['attribution']})"
+        dated = short_day(record["dated"]) or "—"
+        if record["dated_by"] == "fetched":
+            dated += " (first seen)"
+        elif record["dated_by"] in ("modified", "lastmod", "last-modified"):
+            dated += " (revised)"
+        outlets = f"{record['agreeing_outlets']} of {record['outlets']}"
+        if record["disagreeing"]:
+            outlets += "; sources disagree: " + ", ".join(
+                f"{other['source']} {other['value']:,.10g}" for other in record["disagreeing"]
+            )
+        table.add_row(
+            escape(name),
+            escape(said(record)),
+            escape(source),
+            dated,
+            str(record["reports"]),
+            escape(outlets),
+            escape(record["url"]),
+        )
+    app.console.print(table)
+
+
 @main.command("show")
 @click.argument("article")
 @click.option(
@@ -825,6 +890,11 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
     "--source", "sources", multiple=True, metavar="NAME", help="only this source (repeatable)"
 )
 @click.option(
+    "--baseline",
+    is_flag=True,
+    help="store everything quietly: no alert per figure, one summary per topic",
+)
+@click.option(
     "--refetch", is_flag=True, help="ignore stored validators once: download everything listed"
 )
 @click.option(
@@ -832,8 +902,18 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
 )
 @click.option("--dry-run", is_flag=True, help="decide everything, write nothing (with --explain)")
 @pass_app
-def crawl(app: App, sources: tuple[str, ...], refetch: bool, explain: bool, dry_run: bool) -> None:
-    """Run the sources once, now: fetch, extract, match topics, store, figures, alerts."""
+def crawl(
+    app: App,
+    sources: tuple[str, ...],
+    baseline: bool,
+    refetch: bool,
+    explain: bool,
+    dry_run: bool,
+) -> None:
+    """Run the sources once, now: fetch, extract, match topics, store, figures, alerts.
+
+    A source's first crawl is a quiet baseline (alerts.first_crawl), as is every crawl
+    with --baseline."""
     import logging
 
     from spiders.crawl import run_crawl, select_sources
@@ -863,6 +943,7 @@ def crawl(app: App, sources: tuple[str, ...], refetch: bool, explain: bool, dry_
             refetch=refetch,
             explain=explain or dry_run,
             dry_run=dry_run,
+            baseline=baseline,
         )
     except KeyboardInterrupt:  # Ctrl-C before the crawl could take it over: its runs say so
         app.err_console.print("newsmon: crawl interrupted")
@@ -906,6 +987,12 @@ def crawl(app: App, sources: tuple[str, ...], refetch: bool, explain: bool, dry_
     if dry_run:
         app.console.print("dry run: nothing was written; alerts above would be raised")
         return
+    quiet = [report.source for report in reports if report.baseline]
+    if quiet:
+        app.console.print(
+            f"baseline: {escape(', '.join(quiet))} stored quietly (no alert per figure); "
+            "`newsmon current` shows the current values"
+        )
     signum = next((report.signum for report in reports if report.signum), None)
     if signum is not None:  # what was stored is kept; the next crawl reads what the cut left
         app.err_console.print("newsmon: crawl interrupted; the next crawl reads what it missed")

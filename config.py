@@ -30,7 +30,8 @@ from pydantic import (
 from figures.quantities import PER_UNITS, QuantitySpec
 
 DEFAULT_CONFIG = "config.yaml"
-ALERT_KINDS = ("new_figure", "figure_changed", "article_revised")
+ALERT_KINDS = ("new_figure", "figure_changed", "article_revised", "late_report", "baseline")
+AlertKind = Literal["new_figure", "figure_changed", "article_revised", "late_report", "baseline"]
 
 
 class ConfigError(Exception):
@@ -118,6 +119,11 @@ class Quantity(Strict):
     # smaller values are stored but never tracked: "one soldier" in narrative is not a count
     min_value: float = Field(default=2, ge=0)
     per: str | None = None  # a rate quantity ("day" for "shells fired a day"); None: levels only
+    # a value another outlet gave this recently is a restatement or a conflict, not a change
+    restatement_window: Duration = timedelta(days=14)
+    # a report older than the current value whose value is new raises `late_report`;
+    # None: as `alerts.late_report`
+    late_report: bool | None = None
 
     @field_validator("per")
     @classmethod
@@ -188,7 +194,7 @@ class Source(Strict):
 class ChannelBase(Strict):
     name: str
     topics: list[str] | None = None  # None: every topic
-    kinds: list[Literal["new_figure", "figure_changed", "article_revised"]] | None = None
+    kinds: list[AlertKind] | None = None
     mode: Literal["instant", "digest"] = "instant"
     every: Duration | None = None  # digest schedule
     cron: Cron | None = None
@@ -247,6 +253,9 @@ class Alerts(Strict):
     retry_backoff: Duration = timedelta(seconds=30)  # first retry delay, doubled each attempt
     max_backoff: Duration = timedelta(hours=1)
     conflict_window: Duration = timedelta(hours=24)  # "two sources disagree" look-back
+    # a source's first crawl: a quiet `baseline` (one summary per topic) or per-figure alerts
+    first_crawl: Literal["baseline", "alert"] = "baseline"
+    late_report: bool = False  # default of every quantity's `late_report`
 
 
 # --- crawling, daemon, storage -------------------------------------------------------------------
@@ -329,6 +338,9 @@ class Config(Strict):
             for topic_id in topic_ids
             for quantity_id, quantity in self.topics[topic_id].quantities.items()
         }
+
+    def late_report(self, quantity: Quantity) -> bool:
+        return self.alerts.late_report if quantity.late_report is None else quantity.late_report
 
     def quantity(self, key: str) -> Quantity | None:
         topic_id, _, quantity_id = key.partition("/")

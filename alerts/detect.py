@@ -1,44 +1,46 @@
-"""Change detection: which figures of a new article version are worth an alert.
+"""Change detection: which figures of an article version are worth an alert.
 
-Called by the store step in the same transaction as the version and its figures (the
-transactional outbox): it sets every figure's status and writes Alert rows with one pending
-Delivery per matching channel. The rules, per (topic, quantity) and separately for counts and
-forecasts ("tracks"), comparing with figures already assessed (stored earlier):
+Versions are assessed in the order of the time they speak for (alerts.assess; a version's
+`dated_at`: its publication, or a revision's modified time), never in download order. Each
+assessment sets every figure's status and writes Alert rows with one pending Delivery per
+matching channel in the same transaction (the transactional outbox). Per (topic, quantity) and
+separately for counts and forecasts ("tracks"):
 
-- the first figure ever seen in a track -> `new_figure`;
-- a figure whose value differs by at least `min_change` (relative) from every value already
-  reported in the track -> `figure_changed`, carrying the current value (the last reported);
-- a value within `min_change` of a reported one -> no alert, status `corroboration`;
-- a new version of a known article whose figure for the track changed -> `article_revised`;
+- one report per track per version: the first figure in text order leads (the article's
+  headline number); later figures of the track (often history: "up from 1,500") are `untracked`;
+- the track's *current value* is its latest-dated report (storage.tracks);
+- the first report of a track -> `new_figure`;
+- a report dated before the current value is history (status `history`): never a change
+  backwards; if its value is new to us and the quantity's `late_report` is on -> `late_report`;
+- within `min_change` of the current value -> no alert, status `corroboration`;
+- differing from the current value, but the same value was reported by another outlet than the
+  current value's within `restatement_window` -> no alert, status `conflict` (outlets disagree:
+  alternating values raise one alert, not one per report);
+- otherwise -> `figure_changed` from the current value, marked as a conflict when the current
+  value is another outlet's within `alerts.conflict_window`;
+- a new version of a known article whose figure changed -> `article_revised` (unless the
+  revision is dated before another outlet's current value: then it is history);
 - a near-duplicate (syndicated) article -> status `duplicate`, never an alert;
-- at most one alert per track per version: the first figure in text order is the article's
-  headline; later differing figures of the same track (often history: "up from 1,500") are kept
-  with status `untracked`.
-
-An article published earlier but crawled later is judged against what is already known (stored
-order), never re-orders history: it raises an alert only if its value is new to us, and the
-message shows both publication dates.
+- a quiet baseline (a source's first crawl) sets status `baseline` and raises nothing.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from alerts.payload import build_payload, published_at, source_name
-from config import Config
+from alerts.payload import build_payload
+from config import Config, Quantity
 from storage import alerts as store
+from storage import tracks
 from storage.models import Alert, ArticleVersion, Figure, utcnow
+from storage.tracks import differs, version_date
 
-
-def differs(value: float, reported: float, min_change: float) -> bool:
-    """True when `value` is at least `min_change` (relative to the reported value) away from it."""
-    if reported == 0:
-        return value != 0
-    return abs(value - reported) / abs(reported) >= min_change
+__all__ = ["assess_version", "differs", "matching_channels"]
 
 
 def matching_channels(config: Config, topic: str, kind: str) -> list[str]:
@@ -50,10 +52,23 @@ def matching_channels(config: Config, topic: str, kind: str) -> list[str]:
     ]
 
 
+@dataclass
+class Decision:
+    status: str
+    kind: str | None = None  # the alert to raise, if any
+    previous: Figure | None = None
+
+
 def assess_version(
-    session: Session, config: Config, version: ArticleVersion, now: datetime | None = None
+    session: Session,
+    config: Config,
+    version: ArticleVersion,
+    now: datetime | None = None,
+    *,
+    baseline: bool = False,
 ) -> list[Alert]:
-    """Decide on the figures of a freshly stored (flushed) version; returns the alerts written."""
+    """Decide on the figures of a stored (flushed) version; returns the alerts written.
+    `baseline`: store the statuses quietly (`baseline`), raise nothing."""
     now = now or utcnow()
     session.flush()  # figure ids go into the alerts' dedupe keys
     figures = sorted(version.figures, key=lambda figure: figure.start_offset)
@@ -63,15 +78,18 @@ def assess_version(
             figure.status = "duplicate"
         session.flush()
         return []
-    tracks: dict[tuple[str, bool], list[Figure]] = {}
+    track_figures: dict[tuple[str, bool], list[Figure]] = {}
     for figure in pending:
         if figure.quantity is None or config.quantity(figure.quantity) is None:
             figure.status = "untracked"
             continue
-        tracks.setdefault((figure.quantity, bool(figure.projection)), []).append(figure)
+        track_figures.setdefault((figure.quantity, bool(figure.projection)), []).append(figure)
     before = store.previous_version(session, version)
     alerts = []
-    for (quantity, projection), track in tracks.items():
+    for (quantity, projection), track in track_figures.items():
+        lead = track[0]
+        for figure in track[1:]:
+            figure.status = "untracked"  # not the article's headline number for this track
         earlier_own = (
             [
                 figure
@@ -81,54 +99,69 @@ def assess_version(
             if before is not None
             else []
         )
-        alert = _assess_track(
-            session, config, version, quantity, projection, track, earlier_own, now
-        )
-        if alert is not None:
-            alerts.append(alert)
+        settings = config.quantity(quantity)
+        assert settings is not None  # tracks hold configured quantities only
+        if baseline:
+            lead.status = "baseline"
+            continue
+        decision = _decide(session, config, settings, version, lead, track, earlier_own)
+        lead.status = decision.status
+        session.flush()  # the next version's queries see this status
+        if decision.kind is not None:
+            alert = _raise(
+                session, config, decision.kind, settings.label, lead, decision.previous, now
+            )
+            if alert is not None:
+                alerts.append(alert)
     session.flush()
     return alerts
 
 
-def _assess_track(
+def _decide(
     session: Session,
     config: Config,
+    settings: Quantity,
     version: ArticleVersion,
-    quantity: str,
-    projection: bool,
+    lead: Figure,
     track: Sequence[Figure],
     earlier_own: Sequence[Figure],
-    now: datetime,
-) -> Alert | None:
-    settings = config.quantity(quantity)
-    assert settings is not None  # tracks hold configured quantities only
+) -> Decision:
+    quantity, projection = lead.quantity or "", bool(lead.projection)
     min_change = settings.min_change
-    reported = store.reported_figures(session, quantity, projection, version.id)
-    alert = None
-    for figure in track:
-        if earlier_own:
-            # a revision: compare with what this same article said before
-            if not all(differs(figure.value, own.value, min_change) for own in earlier_own):
-                figure.status = "corroboration"
-            elif alert is None:
-                replaced = _replaced(earlier_own, track, min_change)
-                figure.status = "revised"
-                alert = _raise(
-                    session, config, "article_revised", settings.label, figure, replaced, now
-                )
-            else:
-                figure.status = "untracked"
-            continue
-        if reported and not all(differs(figure.value, old.value, min_change) for old in reported):
-            figure.status = "corroboration"
-        elif alert is None:
-            previous = reported[-1] if reported else None
-            kind = "figure_changed" if previous is not None else "new_figure"
-            figure.status = "forecast" if projection else ("changed" if previous else "new")
-            alert = _raise(session, config, kind, settings.label, figure, previous, now)
-        else:
-            figure.status = "untracked"
-    return alert
+    date = version_date(version)
+    if earlier_own:
+        # a revision: history if another outlet's report is newer, else compared with what
+        # this same article said before
+        others = tracks.current_figure(
+            session, quantity, projection, exclude_article=version.article_id
+        )
+        if others is not None and date < version_date(others.version):
+            return Decision("history")
+        if not all(differs(lead.value, own.value, min_change) for own in earlier_own):
+            return Decision("corroboration")
+        return Decision("revised", "article_revised", _replaced(earlier_own, track, min_change))
+    current = tracks.current_figure(session, quantity, projection, exclude_version=version.id)
+    if current is None:
+        return Decision("forecast" if projection else "new", "new_figure")
+    if date < version_date(current.version):
+        values = tracks.reported_values(session, quantity, projection, version.id)
+        if config.late_report(settings) and all(
+            differs(lead.value, value, min_change) for value in values
+        ):
+            return Decision("late", "late_report", current)
+        return Decision("history")
+    if not differs(lead.value, current.value, min_change):
+        return Decision("corroboration")
+    recent = tracks.reports_between(
+        session, quantity, projection, date - settings.restatement_window, date, version.id
+    )
+    if any(
+        figure.article.source_id != current.article.source_id
+        and not differs(lead.value, figure.value, min_change)
+        for figure in recent
+    ):
+        return Decision("conflict")
+    return Decision("forecast" if projection else "changed", "figure_changed", current)
 
 
 def _replaced(earlier_own: Sequence[Figure], track: Sequence[Figure], min_change: float) -> Figure:
@@ -140,16 +173,14 @@ def _replaced(earlier_own: Sequence[Figure], track: Sequence[Figure], min_change
 
 
 def _conflict(config: Config, figure: Figure, previous: Figure | None) -> bool:
-    """Two different sources giving different current values within the conflict window."""
+    """The value replaced is another outlet's, dated within the conflict window."""
     if previous is None:
         return False
-    ours, theirs = source_name(figure.version.article), source_name(previous.article)
+    ours, theirs = figure.article.source_id, previous.article.source_id
     if ours is None or theirs is None or ours == theirs:
         return False
-    ours_at, theirs_at = published_at(figure.version), published_at(previous.version)
-    if ours_at is None or theirs_at is None:
-        return False
-    return abs(ours_at - theirs_at) <= config.alerts.conflict_window
+    gap = abs(version_date(figure.version) - version_date(previous.version))
+    return gap <= config.alerts.conflict_window
 
 
 def _raise(

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import Article, ArticleVersion, Figure
+from storage.tracks import version_date
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -24,14 +25,29 @@ def source_name(article: Article) -> str | None:
     return article.source.name if article.source is not None else None
 
 
+def dates(version: ArticleVersion) -> dict[str, Any]:
+    """When a report was published, and the time it speaks for (a revision's modified time,
+    else its publication) with where that time came from."""
+    return {
+        "published": iso(published_at(version)),
+        "dated": iso(version_date(version)),
+        "dated_by": version.dated_by or ("published" if published_at(version) else "fetched"),
+        "revision": version.number > 1,
+    }
+
+
 def previous_record(figure: Figure) -> dict[str, Any]:
     article = figure.article
     return {
         "value": figure.value,
+        "low": figure.low,
+        "high": figure.high,
         "qualifier": figure.qualifier,
+        "unit": figure.unit,
+        "attribution": figure.attribution,
         "source": source_name(article),
         "url": article.url,
-        "published": iso(published_at(figure.version)),
+        **dates(figure.version),
     }
 
 
@@ -69,7 +85,7 @@ def build_payload(
             "url": article.url,
             "title": version.title or article.title,
             "source": source_name(article),
-            "published": iso(published_at(version)),
+            **dates(version),
         },
         "created_at": iso(created_at),
     }

@@ -1,4 +1,5 @@
-"""The record `newsmon alerts test` sends: clearly a test, shaped like a real alert."""
+"""The record `newsmon alerts test` sends: shaped like a real alert so every channel formats
+it, but of kind `test`, which no consumer can mistake for an alert."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ def sample_payload(now: datetime | None = None) -> dict[str, Any]:
     now = now or utcnow()
     return {
         "id": str(uuid.uuid4()),
-        "kind": "new_figure",
+        "kind": "test",
         "topic": "newsmon-test",
         "quantity": "test-message",
         "label": "newsmon test message",

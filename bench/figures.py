@@ -1,11 +1,20 @@
-"""Benchmark the figure extractor on a labelled set.
+"""Benchmark the figure extractor on the labelled sets, per file, split and origin.
 
-    .venv/bin/python bench/figures.py [PATH] [--errors] [--repeat N]
+    .venv/bin/python bench/figures.py [PATH ...] [--errors] [--errors-on-test] [--min-seconds S]
 
-PATH defaults to tests/data/figures-labelled.jsonl (format: its first line). Prints precision,
-recall and F1 on (value, unit) pairs, qualifier/attribution/projection accuracy on matched
-pairs (rules: figures/evaluation.py), the same per `split` when the file has splits, and
-sentences per second, measured in this one process over N passes of the whole set.
+With no PATH: the in-house set (tests/data/figures-labelled.jsonl), every external set
+(tests/data/figures-*.jsonl: text written by others, see each file's header for sources and
+licences) and the quantity-assignment set (tests/data/quantity-assignment.jsonl). For each file,
+and for the external sets together, one line per split and per origin: sentences, gold and
+predicted figures, value precision/recall/F1, (value, unit) F1, and on value-matched pairs unit,
+qualifier, attribution, projection, per, change and role accuracy ("-" where nothing is
+labelled); for the quantity set, quantity-assignment accuracy. Speed is sentences per second of
+`extract_figures` in this one process, timed over repeated passes of each file for at least
+--min-seconds. Rules: figures/evaluation.py.
+
+--errors lists the disagreements of *dev* rows (and of rows without a split) only: the test
+split is for measuring, not for reading. --errors-on-test lists test rows' mistakes too; use it
+only when the test split is to be retired.
 """
 
 from __future__ import annotations
@@ -13,54 +22,163 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from figures import extract_figures  # noqa: E402
-from figures.evaluation import LabelledSentence, Scores, parse_labelled, score  # noqa: E402
+from figures import assign_quantities, extract_figures  # noqa: E402
+from figures.evaluation import (  # noqa: E402
+    LabelledSentence,
+    Mistake,
+    QuantityPassage,
+    QuantityScores,
+    Scores,
+    is_quantity_set,
+    parse_labelled,
+    parse_quantity_set,
+    score,
+    score_quantities,
+)
 
-DEFAULT = Path(__file__).resolve().parent.parent / "tests" / "data" / "figures-labelled.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+IN_HOUSE = DATA / "figures-labelled.jsonl"
+QUANTITY_SET = DATA / "quantity-assignment.jsonl"
+SHOWN_SPLITS = (None, "dev", "shared")  # splits whose mistakes --errors may print
+
+HEADER = (
+    f"{'part':<26} {'sent':>5} {'gold':>5} {'pred':>5}  {'valP':>5} {'valR':>5} {'valF1':>5} "
+    f"{'vuF1':>5}  {'unit':>5} {'qual':>5} {'attr':>5} {'proj':>5} {'per':>5} {'chg':>5} "
+    f"{'role':>5}"
+)
 
 
-def _line(name: str, s: Scores) -> str:
+def default_paths() -> list[Path]:
+    external = sorted(p for p in DATA.glob("figures-*.jsonl") if p != IN_HOUSE)
+    return [IN_HOUSE, *external, QUANTITY_SET]
+
+
+def _acc(value: float | None) -> str:
+    return "    -" if value is None else f"{value:5.3f}"
+
+
+def figure_line(name: str, s: Scores) -> str:
     return (
-        f"{name:<8} sentences {s.sentences:>4}  gold {s.gold:>4}  predicted {s.predicted:>4}  "
-        f"P {s.precision:.3f}  R {s.recall:.3f}  F1 {s.f1:.3f}  "
-        f"qualifier {s.qualifier_accuracy:.3f}  attribution {s.attribution_accuracy:.3f}  "
-        f"projection {s.projection_accuracy:.3f}"
+        f"{name:<26} {s.sentences:>5} {s.gold:>5} {s.predicted:>5}  {s.precision:5.3f} "
+        f"{s.recall:5.3f} {s.f1:5.3f} {s.unit_f1:5.3f}  {s.unit_accuracy:5.3f} "
+        f"{s.qualifier_accuracy:5.3f} {s.attribution_accuracy:5.3f} "
+        f"{s.projection_accuracy:5.3f} {_acc(s.per_accuracy)} {_acc(s.change_accuracy)} "
+        f"{_acc(s.role_accuracy)}"
     )
 
 
-def _speed(labelled: list[LabelledSentence], repeat: int) -> float:
-    texts = [item.text for item in labelled]
+def quantity_line(name: str, s: QuantityScores) -> str:
+    return (
+        f"{name:<26} {s.sentences:>5} {s.gold:>5}  quantity accuracy {s.accuracy:5.3f} "
+        f"({s.correct}/{s.gold})"
+    )
+
+
+def _parts(items: list, origins: bool = True) -> Iterable[tuple[str, list]]:
+    yield "all", items
+    for split in sorted({i.split for i in items if i.split}):
+        yield f"split {split}", [i for i in items if i.split == split]
+    found = sorted({i.origin for i in items if i.origin})
+    if origins and len(found) > 1:
+        for origin in found:
+            for split in sorted({i.split for i in items if i.origin == origin and i.split}):
+                part = [i for i in items if i.origin == origin and i.split == split]
+                yield f"{origin} {split}", part
+
+
+def speed(texts: list[str], min_seconds: float) -> float:
+    """Sentences per second of extract_figures over whole passes of `texts`."""
     extract_figures(texts[0])  # warm up
-    began = time.perf_counter()
-    for _ in range(repeat):
+    done, began = 0, time.perf_counter()
+    while True:
         for t in texts:
             extract_figures(t)
-    return len(texts) * repeat / (time.perf_counter() - began)
+        done += len(texts)
+        elapsed = time.perf_counter() - began
+        if elapsed >= min_seconds:
+            return done / elapsed
+
+
+def _shown(mistakes: Iterable[Mistake], on_test: bool) -> list[Mistake]:
+    return [m for m in mistakes if on_test or m.split in SHOWN_SPLITS]
+
+
+def report_figures(
+    path: Path, labelled: list[LabelledSentence], min_seconds: float, out: Callable[[str], None]
+) -> Scores:
+    out(f"\n{path.name} ({len(labelled)} sentences)")
+    out(HEADER)
+    total = Scores()
+    for name, part in _parts(labelled):
+        s = score(part, extract_figures)
+        out(figure_line(name, s))
+        if name == "all":
+            total = s
+    if labelled:
+        out(
+            f"speed {speed([i.text for i in labelled], min_seconds):,.0f} sentences/s "
+            "(extract_figures, one process)"
+        )
+    return total
+
+
+def report_quantities(
+    path: Path, passages: list[QuantityPassage], min_seconds: float, out: Callable[[str], None]
+) -> QuantityScores:
+    out(f"\n{path.name} ({len(passages)} passages)")
+    total = QuantityScores()
+    for name, part in _parts(passages):
+        began = time.perf_counter()
+        s = score_quantities(part, extract_figures, assign_quantities)
+        s.seconds = time.perf_counter() - began
+        out(quantity_line(name, s))
+        if name == "all":
+            total = s
+    if passages:
+        out(
+            f"speed {speed([p.text for p in passages], min_seconds):,.0f} sentences/s "
+            "(extract_figures, one process)"
+        )
+    return total
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument("path", nargs="?", type=Path, default=DEFAULT)
-    parser.add_argument("--errors", action="store_true", help="list every disagreement")
-    parser.add_argument("--repeat", type=int, default=50, help="passes for the speed test")
-    args = parser.parse_args(argv)
-    labelled = parse_labelled(args.path.read_text(encoding="utf-8"))
-    total = score(labelled, extract_figures)
-    print(f"labelled set: {args.path} ({len(labelled)} sentences)")
-    print(_line("all", total))
-    splits = sorted({item.split for item in labelled if item.split})
-    for split in splits:
-        print(_line(split, score([i for i in labelled if i.split == split], extract_figures)))
-    print(
-        f"speed    {_speed(labelled, args.repeat):,.0f} sentences/s (one process, "
-        f"{args.repeat} passes)"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", type=Path, help="labelled files (default: all)")
+    parser.add_argument("--errors", action="store_true", help="list dev rows' disagreements")
+    parser.add_argument(
+        "--errors-on-test", action="store_true", help="list test rows' disagreements too"
     )
-    if args.errors:
-        for m in total.mistakes:
+    parser.add_argument("--min-seconds", type=float, default=0.5, help="timing per file")
+    args = parser.parse_args(argv)
+    paths = args.paths or default_paths()
+    mistakes: list[Mistake] = []
+    external: list[LabelledSentence] = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        if is_quantity_set(text):
+            passages = parse_quantity_set(text)
+            mistakes += report_quantities(path, passages, args.min_seconds, print).mistakes
+        else:
+            labelled = parse_labelled(text)
+            mistakes += report_figures(path, labelled, args.min_seconds, print).mistakes
+            if path != IN_HOUSE:
+                external += labelled
+    if not args.paths and external:
+        print(f"\nexternal sets together ({len(external)} sentences written by others)")
+        print(HEADER)
+        for name, part in _parts(external):
+            print(figure_line(name, score(part, extract_figures)))
+    if args.errors or args.errors_on_test:
+        shown = _shown(mistakes, args.errors_on_test)
+        hidden = len(mistakes) - len(shown)
+        print(f"\nmistakes ({len(shown)} shown; {hidden} on test rows hidden)")
+        for m in shown:
             print(f"{m.kind:<11} {m.detail}\n            in: {m.text}")
     return 0
 

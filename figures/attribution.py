@@ -26,6 +26,7 @@ _VERBS = (
     r"|predicted|predicts|forecast|forecasts|projected|projects|expects|expect|acknowledged"
     r"|admitted|insisted|alleged|disclosed|ruled|calculated|recorded|put|puts|concluded"
     r"|cautioned|explained|argued|testified|assessed|assesses|informed|promised|pledged|vowed"
+    r"|understands|understood|learned|learnt"
     r"|(?<=had\s)(?:expected|predicted|projected)"
 )
 # Verbs that credit a source only in a trailing clause (", he added"); opening a sentence they
@@ -62,6 +63,7 @@ _NOT_IN_SOURCE = (
 )
 _NOT_FIRST = word_set("it he she they we i you there this which who that what where when if")
 _DIGIT = re.compile(r"\d")
+_NUMERIC_ADJECTIVE = re.compile(r"\b\d[\d,.]*-[A-Za-z]")  # "the 31-nation alliance" may speak
 _FUNCTION_WORDS = STOP_WORDS - {"police"}
 _MAX_WORDS = 9
 
@@ -106,7 +108,9 @@ def sentence_source(text: str) -> str | None:
 
 def _is_source(np: str) -> bool:
     words = np.split()
-    if not words or len(words) > _MAX_WORDS or _DIGIT.search(np):
+    if not words or len(words) > _MAX_WORDS:
+        return False
+    if _DIGIT.search(_NUMERIC_ADJECTIVE.sub("", np) if words[0].lower() == "the" else np):
         return False
     # acronyms keep their case: "the WHO" is a source, "who" is not
     lows = [w if w.isupper() else w.lower().strip("()\"'“”") for w in words]

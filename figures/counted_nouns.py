@@ -16,7 +16,8 @@ from figures.lexicon import (
     word_set,
 )
 
-_NEXT_WORD = re.compile(r"\s+([A-Za-z][\w'’-]*)")  # "KN-23" is a modifier too
+# "KN-23" is a modifier too, and so is a numeric adjective ("two 1,100-megawatt reactors")
+_NEXT_WORD = re.compile(r"\s+([A-Za-z][\w'’-]*|\d[\d,.]*-[A-Za-z][\w-]*)")
 _MULTIWORD_UNIT = re.compile(
     r"\s*(per\s+cent|percentage\s+points?|basis\s+points?|square\s+(?:kilomet(?:re|er)s?|miles?)"
     r"|sq\s+km|metric\s+tons?|km/h|°[CF])\b",

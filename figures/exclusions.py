@@ -69,7 +69,15 @@ _AFTER_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|Boulevard|Blvd|Lane|Drive|Way|Place|Square|Court)\b"
         ),
     ),  # fmt: skip
-    ("multiplier", re.compile(r"^(?:\s+times\b|-?\s?fold\b)", re.I)),
+    (
+        "multiplier",
+        re.compile(
+            r"^(?:\s+times\b(?!\s+(?:since|so\s+far|in\s+the\s+past|a|per|each|every|over\s+the"
+            r"|during|in\s+\d|(?:this|last)\s+(?:year|month|week|season)\b(?!['’]))\b)"
+            r"|-?\s?fold\b)",
+            re.I,
+        ),
+    ),  # "three times more" (a frequency, "raised rates 11 times since 2022", is a figure)
     (
         "time reference",
         re.compile(
@@ -91,6 +99,17 @@ HYPHEN_UNITS = word_set(
 # Dimension words after a length: "a 37m-long hull", "a 10km-wide zone".
 DIMENSIONS = word_set("long wide high tall deep thick")
 _HYPHEN_WORD = re.compile(r"-([A-Za-z]+)")
+_MEASURE_QUALIFIER = re.compile(
+    r"(?:up\s+to|as\s+(?:many|much|long)\s+as|more\s+than|at\s+least|nearly|almost|about"
+    r"|around|roughly|some)\s",
+    re.IGNORECASE,
+)
+# Hyphenated words after a number that make no figure: ages, "one-off", "two-way", "-odd".
+_NOT_ADJECTIVE = re.compile(
+    r"-(?:(?:year|month|week|day)s?-olds?|off|way|time|odd|ish|nil|all|up|on|in|out|to|and"
+    r"|or|by|sided|fold|times?)\b",
+    re.IGNORECASE,
+)
 _APPOSITION_BEFORE = re.compile(r"[A-Za-z]\s*,\s*$|[A-Za-z]\s*\($")  # "The striker, 24," / "(24)"
 _APPOSITION_AFTER = re.compile(r"^\s*[,)]")
 _DEFINITE_BEFORE = re.compile(
@@ -135,19 +154,22 @@ def rejection(text: str, num: Numeral, floor: int, lead: int, end: int) -> str |
         if pattern.search(lead_before):
             return reason
     for reason, pattern in _AFTER_RULES:
-        if pattern.search(after):
-            return reason
+        if pattern.search(after) and not (
+            reason == "time reference" and _MEASURE_QUALIFIER.match(text, lead, num.start)
+        ):
+            return reason  # "up to four hours after the failure" is a measure, not a time
     hyphen = _HYPHEN_WORD.match(after)
     if hyphen and num.unit and hyphen.group(1).lower() in DIMENSIONS:
         return None
-    if hyphen and hyphen.group(1).lower() not in HYPHEN_UNITS:
-        return "modifier"  # 26-year-old, a 30-day truce, a 12-member panel, two-thirds
+    if hyphen and _NOT_ADJECTIVE.match(after):
+        return "modifier"  # 26-year-old, a one-off, a 3-0 lead (a 30-day truce is a figure)
     if _is_proportion(num.value, lead_before, after):
         return "proportion"
     if lead == num.start and _is_identifier_name(text, floor, lead):
         return "identifier"
     if (
         num.kind == "digits"
+        and num.unit is None
         and num.value <= 120
         and lead == num.start
         and _is_apposition(before, after)
@@ -156,7 +178,7 @@ def rejection(text: str, num: Numeral, floor: int, lead: int, end: int) -> str |
     if num.kind == "fraction" and _DEFINITE_BEFORE.search(lead_before):
         return "reference"  # "the second half of the year", "its third of the market"
     if num.kind == "words":
-        if num.value <= 10 and _DEFINITE_BEFORE.search(lead_before):
+        if num.value <= 10 and _DEFINITE_BEFORE.search(lead_before) and not hyphen:
             return "reference"  # "the two leaders"
         if num.value == 1 and (
             _ONE_NOT_COUNT_AFTER.search(after) or _ONE_NOT_COUNT_BEFORE.search(lead_before)

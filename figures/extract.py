@@ -9,9 +9,9 @@ from figures.attribution import attribution, sentence_source
 from figures.clauses import clause_span
 from figures.counted_nouns import counted_noun, is_plural_noun, subject_head
 from figures.exclusions import HYPHEN_UNITS, is_furniture_sentence, rejection
-from figures.lemmas import unit_lemma
+from figures.lemmas import UNIT_ALIASES, unit_lemma
 from figures.lexicon import FURNITURE_UNITS, SOURCE_NOUNS
-from figures.movement import change_of, roles
+from figures.movement import changes_of, roles
 from figures.numerals import CANDIDATE, Numeral, read_numeral
 from figures.projection import is_projection
 from figures.qualifiers import qualifier_before
@@ -28,6 +28,7 @@ _RELATIVE_SOURCE = re.compile(
     r"\s+(?P<np>(?:[A-Za-z'’-]+\s+){0,3}?(?P<head>[A-Za-z'’-]+))\s+(?:had|have|has)\s+"
     r"(?:been\s+)?(?:forecast|expected|predicted|estimated|projected|anticipated)\b"
 )
+_COMPARISON_AFTER = re.compile(r"\s+(?:more|less|fewer|higher|lower|above|below)\s+than\b")
 _OF_THE_NEXT = re.compile(
     r"^\s+of\s+(?:the|its|their|his|her|our|these|those)?\s*(?:last\s+|first\s+|total\s+)?$"
 )
@@ -42,7 +43,16 @@ _TOTAL = re.compile(r"\btotal\b", re.I)
 _SUBJECT_VERB_BEFORE = re.compile(
     r"\b(?:reached|reach|risen\s+to|rose\s+to|climbed\s+to|surged\s+to|jumped\s+to|fell\s+to"
     r"|dropped\s+to|stood\s+at|stands\s+at|stand\s+at|totalled|totaled|passed|topped|hit"
-    r"|exceeded|number|numbers|numbered(?:\s+in\s+the)?)\s+$"
+    r"|exceeded|number|numbers|numbered(?:\s+in\s+the)?"
+    r"|(?:rose|fell|climbed|jumped|dropped|grew|surged|increased|decreased|declined)\s+from"
+    r"(?:\s+\S+\s+to)?)\s+$"
+)
+# A bare number opening a coordinated clause counts what the figure before it counted:
+# "lost 46,000 jobs, while services added 180,000", "killed 236 people and injured 1,100".
+_DIGIT = re.compile(r"\d")
+_OF_AROUND = re.compile(r"\bof\s+$|\s+of\b", re.IGNORECASE)
+_ELLIPSIS_GAP = re.compile(
+    r"^[^.;]{0,60}?(?:,|\band\b|\bbut\b|\bwhile\b|\bwhereas\b)[^.;]{0,40}$", re.IGNORECASE
 )
 _YEAR_CONTEXT = re.compile(
     r"(?:\b(?:in|since|by|from|until|till|to|of|the|a|an|its|their|this|last|next|early|late"
@@ -78,30 +88,29 @@ def extract_figures(text: str) -> list[Figure]:
     """Every figure in `text`, in text order."""
     figures: list[Figure] = []
     spans = sentence_spans(text)
+    drafts = [
+        [] if is_furniture_sentence(text[a:b]) else _sentence_drafts(text, a, b) for a, b in spans
+    ]
     for i, (s_start, s_end) in enumerate(spans):
-        sentence = text[s_start:s_end]
-        if is_furniture_sentence(sentence):
-            continue
-        drafts = _sentence_drafts(text, s_start, s_end)
-        if drafts:
-            found = _finish(text, sentence, s_start, drafts)
+        if drafts[i]:
+            found = _finish(text, text[s_start:s_end], s_start, drafts[i])
             if any(f.attribution is None for f in found):
-                source = _neighbour_source(text, spans, i)
+                source = _neighbour_source(text, spans, drafts, i)
                 found = [replace(f, attribution=f.attribution or source) for f in found]
             figures.extend(found)
     return figures
 
 
-def _neighbour_source(text: str, spans: list[tuple[int, int]], i: int) -> str | None:
+def _neighbour_source(
+    text: str, spans: list[tuple[int, int]], drafts: list[list[_Draft]], i: int
+) -> str | None:
     """The source credited in the next sentence of the same paragraph when it states no figure
     of its own ("..., the agency said in a briefing."), else in the previous one."""
     s_start, s_end = spans[i]
-    if i + 1 < len(spans) and "\n" not in text[s_end : spans[i + 1][0]]:
-        n_start, n_end = spans[i + 1]
-        if not _sentence_drafts(text, n_start, n_end):
-            source = sentence_source(text[n_start:n_end])
-            if source:
-                return source
+    if i + 1 < len(spans) and not drafts[i + 1] and "\n" not in text[s_end : spans[i + 1][0]]:
+        source = sentence_source(text[spans[i + 1][0] : spans[i + 1][1]])
+        if source:
+            return source
     if i > 0 and "\n" not in text[spans[i - 1][1] : s_start]:
         return sentence_source(text[spans[i - 1][0] : spans[i - 1][1]])
     return None
@@ -137,7 +146,7 @@ def _draft(
     if second == "reject":
         return None, skip_number_chain(text, num.end, s_end)
     if isinstance(second, Numeral):
-        low, high = num.value, second.value
+        low, high = sorted((num.value, second.value))
         if num.scale == 1.0 and second.scale > 1.0 and low < high / second.scale:
             low *= second.scale  # "$5-6 billion"
         num.currency = num.currency or second.currency
@@ -169,6 +178,8 @@ def _draft(
         return None, pos  # "Bolt's 100m record": metres or millions, no way to tell
     if _is_year(text, num, draft, s_start):
         return None, pos
+    if _DIGIT.search(text, draft.num_end, draft.end):
+        return draft, pos  # "two 1,100-megawatt reactors": the inner figure is read too
     return draft, max(pos, draft.end)
 
 
@@ -199,6 +210,9 @@ def _attach_unit(text: str, num: Numeral, draft: _Draft, s_start: int, s_end: in
             else:
                 draft.unit, draft.end = unit_lemma(hyphen), end + word.end()
             return
+        if word:  # "a 30-day truce", "the 31-nation alliance": what the adjective counts
+            draft.unit, draft.end = unit_lemma(word.group(1)), end + word.end()
+            return
     if _relative_source(text, draft, end, s_end):
         return
     start = end
@@ -210,13 +224,15 @@ def _attach_unit(text: str, num: Numeral, draft: _Draft, s_start: int, s_end: in
         of_det = _OF_DETERMINER.match(text, end, s_end)
         if of_det:
             start = of_det.end()  # "1,000 of its supporters"
-    draft.unit, noun_end = counted_noun(text, start, s_end, single=num.value == 1)
+    draft.unit, noun_end = counted_noun(text, start, s_end, single=0 < num.value <= 1)
     if draft.unit is not None:
         draft.end = noun_end
 
 
 def _relative_source(text: str, draft: _Draft, end: int, s_end: int) -> bool:
     """ "the 2.6% economists had forecast": the words after the number name a source."""
+    if _COMPARISON_AFTER.match(text, end, s_end):
+        return False  # "£2bn more than economists had expected": a fact, compared
     m = _RELATIVE_SOURCE.match(text, end, s_end)
     if not m or unit_lemma(m.group("head")) not in SOURCE_NOUNS:
         return False
@@ -239,12 +255,9 @@ def _finish(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -> lis
     # a bare small number in words counts nothing ("a majority of just two"); a long one does
     drafts = [d for d in drafts if d.unit is not None or d.kind != "words" or d.value >= 100]
     figure_roles = roles(text, [(d.start, d.num_end) for d in drafts], s_start)
-    for i, role in enumerate(figure_roles):
-        partner = i + 1 if i + 1 < len(drafts) and figure_roles[i + 1] else i - 1
-        if role and drafts[i].unit is None and partner >= 0 and figure_roles[partner]:
-            drafts[i].unit = drafts[partner].unit  # "12,000 troops, up from 3,000"
+    changes = changes_of(text, [(d.start, d.end) for d in drafts], figure_roles, s_start)
     figures: list[Figure] = []
-    for d, role in zip(drafts, figure_roles, strict=True):
+    for d, role, change in zip(drafts, figure_roles, changes, strict=True):
         per = UNIT_PER.get(d.unit or "")
         rate = rate_after(text, d.end, s_end)
         if rate is not None:
@@ -263,9 +276,11 @@ def _finish(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -> lis
                 end=d.end,
                 sentence=sentence,
                 attribution=source,
-                projection=d.projection or is_projection(sentence, start, end),
+                # "will rise from £11.44 to £12.21": the old end is today's level, not a forecast
+                projection=role != "previous"
+                and (d.projection or is_projection(sentence, start, end)),
                 per=per,
-                change=change_of(text, d.start, d.end, s_start),
+                change=change,
                 role=role,
             )
         )
@@ -294,6 +309,20 @@ def _carry_units(text: str, sentence: str, s_start: int, drafts: list[_Draft]) -
             and _TO_BETWEEN.match(text[prev.num_end : d.start])
         ):
             d.unit = prev.unit  # "from 3,000 troops to 9,000"
+        elif (
+            d.unit is None
+            and prev is not None
+            and d.kind == "digits"
+            and _ELLIPSIS_GAP.match(text[prev.end : d.start])
+            and not _OF_AROUND.search(text, max(s_start, d.start - 4), d.start)
+            and not _OF_AROUND.match(text, d.end)
+        ):
+            # the sentence's first counted noun (not %, $ or km): "employs 12,000 people in 40
+            # countries and plans to hire another 2,000" counts people
+            d.unit = next(
+                (e.unit for e in drafts[:i] if e.unit and e.unit not in UNIT_ALIASES.values()),
+                None,
+            )
 
 
 def _unit_from_clause(

@@ -13,6 +13,7 @@ point: point points pts
 usd: $ us$ usd dollar dollars
 eur: € eur euro euros
 gbp: £ gbp sterling
+penny: p pence penny
 jpy: ¥ jpy yen
 cny: yuan cny renminbi rmb
 inr: ₹ inr rupee rupees rs rs.
@@ -27,6 +28,9 @@ aud: a$ aud
 cad: c$ cad
 hkd: hk$ hkd
 chf: chf swiss_franc swiss_francs
+nok: nok kroner norwegian_kroner
+sek: sek kronor krona swedish_kronor
+zar: zar rand
 km: km kms kilometre kilometres kilometer kilometers
 cm: cm centimetre centimetres centimeter centimeters
 mm: mm millimetre millimetres millimeter millimeters
@@ -34,6 +38,10 @@ metre: m metre metres meter meters
 mile: mile miles mi
 foot: ft feet foot
 kg: kg kgs kilo kilos kilogram kilograms
+mg: mg milligram milligrams
+gram: g gram grams gramme grammes
+tablespoon: tbsp tablespoon tablespoons
+teaspoon: tsp teaspoon teaspoons
 tonne: t tonne tonnes ton tons metric_ton metric_tons
 hectare: ha hectare hectares
 km2: km2 km² sq_km square_kilometre square_kilometres square_kilometer square_kilometers

@@ -118,4 +118,6 @@ SCALES: dict[str, float] = {
     "million": 1e6,
     "billion": 1e9,
     "trillion": 1e12,
+    "quadrillion": 1e15,
+    "quintillion": 1e18,
 }

@@ -16,7 +16,7 @@ _ONES_RE = "|".join(sorted(ONES, key=len, reverse=True))
 _TENS_RE = "|".join(TENS)
 _WORD_TOKEN = (
     rf"(?:(?:{_TENS_RE})(?:[\s-](?:{_ONES_RE}))?|{_ONES_RE}|hundred|thousand|million|billion"
-    r"|trillion|dozen)\b"
+    r"|trillion|quadrillion|quintillion|dozen)\b"
 )
 _VAGUE_BASE = {"tens": 10, "dozens": 12, "scores": 20, "hundreds": 100, "thousands": 1000,
                "millions": 1e6, "billions": 1e9}  # fmt: skip
@@ -24,17 +24,23 @@ _VAGUE_BASE = {"tens": 10, "dozens": 12, "scores": 20, "hundreds": 100, "thousan
 # One alternative per kind of number; the vague kind comes first so "hundreds" is not "hundred".
 CANDIDATE = re.compile(
     r"\b(?P<proportion>(?:one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:in|out"
-    r"\s+of)\s+(?:two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundred|\d{1,3})\b)"
-    r"(?![.,]\d)(?=\s+[a-z])|"
+    r"\s+of)\s+(?:every\s+)?(?:two|three|four|five|six|seven|eight|nine|ten|twenty|fifty"
+    r"|hundred|\d{1,3})\b)"
+    r"(?![.,]\d)(?=\s+[a-z])"
+    r"|(?P<slash>(?:\d{1,3}\s+)?\d{1,2}/\d{1,3})(?![/\d])(?=\s|$)"
+    r"|(?P<vulgar>\d{0,3}[½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞])|"
     r"(?P<digits>\d+(?:(?:,|[\u2009\u202f\u00a0](?=\d{3}(?!\d)))\d+)*(?:\.\d+)?"
     r"(?:[eE][+-]?\d{1,3}(?![\w])|\s?[×x]\s?10\^?[−-]?\d{1,3}(?![\w]))?)"
     r"|\b(?P<vague>(?:several|a\s+few)\s+(?:dozen|hundred|thousand|million|billion)\b"
     r"|(?:tens|dozens|scores|hundreds|thousands|millions|billions)"
     r"(?:\s+of\s+(?:thousands|millions|billions))?\b)"
-    r"|\b(?P<half>half\s+an?)(?=\s+(?:percentage\s+point|point|per\s+cent|percent)\b)"
+    r"|\b(?P<half>half\s+an?)(?=\s+(?:percentage\s+point|point|per\s+cent|percent|metre|meter"
+    r"|mile|kilometre|kilometer|hour|day|week|month|year|century|litre|liter|kilo|kilogram|tonne"
+    r"|ton|pound|inch|foot|degree|cup|teaspoon|tablespoon)\b)"
     r"|\b(?P<fraction>(?:(?:a|one|two|three|four|five|six|seven|eight|nine)[\s-]+)?"
-    r"(?:half|halves|thirds?|quarters?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?))"
-    r"(?=\s+of\s)"
+    r"(?:half|halves|thirds?|quarters?|fourths?|fifths?|sixths?|sevenths?|eighths?|ninths?"
+    r"|tenths?))"
+    r"(?=\s+of\s|\s*[.,;:)]|\s+(?:since|compared|than|and|from|in|on|over|last|this)\b)"
     rf"|\b(?P<words>(?:(?:half\s+a|an?)\s+(?=(?:hundred|thousand|million|billion|dozen)\b))?"
     rf"{_WORD_TOKEN}(?:(?:[\s-]+|(?<=hundred)\s+and\s+){_WORD_TOKEN})*)",
     re.IGNORECASE,
@@ -50,21 +56,23 @@ _MINUS_BEFORE = re.compile(r"(?:^|(?<=[\s(]))[−-]$")
 # What may be glued to digits: a scale, a unit, an ordinal, a time or a decade ending.
 _SUFFIX = re.compile(
     r"(?P<scale>bn|mn|tn|bln|mln|mil|[kKmMbB])(?![A-Za-z0-9])"
-    r"|(?P<unit>%|km²|km2|km|cm|mm|kg|mph|kph|MW|GW|kW|ha|°C|°F|C|F|t)(?![A-Za-z0-9])"
+    r"|(?P<unit>%|km²|km2|km|cm|mm|kg|mph|kph|MW|GW|kW|ha|°C|°F|C|F|t|T|lbs|lb|oz|mg|p|hrs?|mins?|secs?)"
+    r"(?![A-Za-z0-9])"
     r"|(?P<ordinal>st|nd|rd|th)\b"
-    r"|(?P<time>am|pm|a\.m\.|p\.m\.|h|hrs)(?![A-Za-z])"
+    r"|(?P<time>am|pm|a\.m\.|p\.m\.|h)(?![A-Za-z])"
     r"|(?P<decade>s|'s)\b"
 )
 _SCALE_AFTER = re.compile(
-    r"\s*(?:-\s*)?(thousand|million|billion|trillion|bn|mn|tn|mil|crore|crores|lakh|lakhs)\b",
+    r"\s*(?:-\s*)?(thousand|million|billion|trillion|quadrillion|quintillion|bn|mn|tn|mil|crore"
+    r"|crores|lakh|lakhs)\b",
     re.I,
 )
 _SCALE_SUFFIX = {"k": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "mil": 1e6, "b": 1e9, "bn": 1e9,
                  "bln": 1e9, "tn": 1e12, "thousand": 1e3, "million": 1e6, "billion": 1e9,
-                 "trillion": 1e12, "crore": 1e7, "crores": 1e7, "lakh": 1e5,
-                 "lakhs": 1e5}  # fmt: skip
+                 "trillion": 1e12, "quadrillion": 1e15, "quintillion": 1e18, "crore": 1e7,
+                 "crores": 1e7, "lakh": 1e5, "lakhs": 1e5}  # fmt: skip
 _EXPONENT = re.compile(r"(?:[eE]([+-]?\d{1,3})|\s?[×x]\s?10\^?([−-]?\d{1,3}))$")
-_DIMENSION_AFTER = re.compile(r"-(?:long|wide|high|tall|deep|thick)\b")
+_DIMENSION_AFTER = re.compile(r"(?:-|\s+)(?:long|wide|high|tall|deep|thick)\b")
 _GROUP_SPACES = re.compile(r"[\u2009\u202f\u00a0]")
 _PLUS_AFTER = re.compile(r"\+|-plus\b")
 
@@ -97,8 +105,10 @@ def read_numeral(text: str, m: re.Match[str]) -> Numeral | None:
         return _read_vague(m)
     if m.group("half") is not None:
         return Numeral(value=0.5, start=m.start(), end=m.end(), kind="words")
+    if m.group("slash") is not None or m.group("vulgar") is not None:
+        return _read_written_fraction(text, m)
     if m.group("fraction") is not None or m.group("proportion") is not None:
-        return _read_fraction(m)
+        return _read_fraction(text, m)
     return _read_words(text, m)
 
 
@@ -106,6 +116,8 @@ def numeral_at(text: str, pos: int, endpos: int) -> Numeral | None:
     """The numeral starting exactly at `pos` (after an optional currency symbol), else None."""
     cur = re.match(r"(?:US\$|A\$|C\$|HK\$|[$€£¥₹₽])", text[pos : pos + 3])
     start = pos + (cur.end() if cur else 0)
+    if not cur and text[start : start + 1] in ("-", "−") and text[start + 1 : start + 2].isdigit():
+        start += 1  # "-18 °C to -34 °C": the sign is read with the digits
     m = CANDIDATE.match(text, start, endpos)
     return read_numeral(text, m) if m else None
 
@@ -132,7 +144,9 @@ def _read_digits(text: str, m: re.Match[str]) -> Numeral | None:
     if suffix:
         kind = suffix.lastgroup
         if kind == "scale" and suffix.group() == "m" and _DIMENSION_AFTER.match(text, suffix.end()):
-            num.unit = "metre"  # "a 37m-long hull": metres, not millions
+            num.unit = "metre"  # "a 37m-long hull", "1.8m tall": metres, not millions
+        elif kind == "unit" and suffix.group() == "T" and num.currency:
+            num.scale, num.scale_text = 1e12, "T"  # "$2.174T"
         elif kind == "scale":
             num.scale = _SCALE_SUFFIX[suffix.group().lower()]
             num.scale_text = suffix.group()
@@ -230,12 +244,41 @@ def _words_value(tokens: list[str]) -> float | None:
     return value / 2 if half else value
 
 
-_DENOMINATORS = {"half": 2, "halve": 2, "third": 3, "quarter": 4, "fifth": 5, "sixth": 6,
-                 "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}  # fmt: skip
+_SLASH_DENOMINATORS = frozenset({2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 32, 40, 50, 64, 100})
+_VULGAR = {"½": 1 / 2, "⅓": 1 / 3, "⅔": 2 / 3, "¼": 1 / 4, "¾": 3 / 4, "⅕": 1 / 5, "⅖": 2 / 5,
+           "⅗": 3 / 5, "⅘": 4 / 5, "⅙": 1 / 6, "⅚": 5 / 6, "⅛": 1 / 8, "⅜": 3 / 8, "⅝": 5 / 8,
+           "⅞": 7 / 8}  # fmt: skip
+_OF_AFTER = re.compile(r"\s+of\s")
+
+
+def _read_written_fraction(text: str, m: re.Match[str]) -> Numeral | None:
+    """ "1/4 mile", "10 1/2 miles", "⅓ cup", "3½ hours"; "1/40 of" a thing is a share (percent).
+    Dates and codes ("9/11", "24/7") have other denominators and are no figures."""
+    raw = m.group("slash") or m.group("vulgar")
+    whole = 0.0
+    if m.group("vulgar"):
+        whole = float(raw[:-1]) if raw[:-1] else 0.0
+        part = _VULGAR[raw[-1]]
+    else:
+        *lead, fraction = raw.split()
+        top, bottom = (int(x) for x in fraction.split("/"))
+        if bottom not in _SLASH_DENOMINATORS or top == 0 or (top >= bottom and not lead):
+            return None
+        whole = float(lead[0]) if lead else 0.0
+        part = top / bottom
+    value = whole + part
+    num = Numeral(value=value, start=m.start(), end=m.end(), kind="digits")
+    if not whole and _OF_AFTER.match(text, m.end()):
+        num.value, num.unit = round(100 * part, 2), "percent"
+    return num
+
+
+_DENOMINATORS = {"fourth": 4, "half": 2, "halve": 2, "third": 3, "quarter": 4, "fifth": 5,
+                 "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}  # fmt: skip
 _SMALL_NUMBERS = {**ONES, **TENS, "a": 1, "hundred": 100}
 
 
-def _read_fraction(m: re.Match[str]) -> Numeral | None:
+def _read_fraction(text: str, m: re.Match[str]) -> Numeral | None:
     """ "a third of", "two-thirds of", "half of", "one in four", "3 out of 10": a percentage."""
     words = re.split(r"[\s-]+", (m.group("fraction") or m.group("proportion")).lower())
     if "in" in words or "out" in words:
@@ -246,6 +289,8 @@ def _read_fraction(m: re.Match[str]) -> Numeral | None:
             return None  # "3 in 2" is no proportion
         value = 100 * num / den
     else:
+        if len(words) == 1 and not text.startswith(" of", m.end()):
+            return None  # "the first half.", "third quarter": no share without "a"/"one"
         den_word = words[-1].removesuffix("s")
         num = _SMALL_NUMBERS.get(words[0], 1) if len(words) > 1 else 1
         value = 100 * num / _DENOMINATORS[den_word]

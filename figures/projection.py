@@ -12,7 +12,9 @@ _BEFORE = re.compile(
     r"\b(?:will|would|could|may|might|shall|expects?|(?<!than )expected|expecting|plans?\s+to"
     r"|planned|planning|aims?\s+to|aiming|target\s+of|targets?\s+to|projected|projects?|projections?"
     r"|(?<!than )forecasts?|predicted|predicts?|set\s+to|likely|going\s+to|intends?\s+to"
-    r"|proposed|guidance|outlook|(?:is|are)\s+to\s+be|next\s+year|next\s+month)\b"
+    r"|proposed|guidance|outlook|(?:is|are)\s+to\s+be|next\s+year|next\s+month"
+    r"|(?:agreed|agrees|agree|pledged|pledges|promised|promises|vowed|vows|seeks?|wants?|hopes?"
+    r"|intended|intends?|aimed|targets?)\s+to(?!\s+(?:a|an|the|its|their|his|her)\b))\b"
 )
 # Cues after the figure, in its own clause ("12,000 troops could be", "fans are expected").
 _AFTER = re.compile(

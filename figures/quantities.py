@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from figures.clauses import clause_span
-from figures.lemmas import unit_lemma
+from figures.lemmas import UNIT_ALIASES, unit_lemma
 from figures.lexicon import word_set
 from figures.record import Figure
 
@@ -44,15 +44,19 @@ PER_UNITS = word_set(
 # Event families: words stating what happened to what a figure counts. A quantity names a
 # family when one of its units or context words is in it.
 _EVENT_FAMILIES: dict[str, str] = {
-    "casualty": "killed kill kills killing dead death deaths die died dying casualty casualties "
-    "wounded wounding injured injuries injury injuring hurt fatality fatalities fatally perished "
-    "slain lost losing losses loss toll",
+    "death": "killed kill kills killing dead death deaths die died dying fatality fatalities "
+    "fatally perished slain toll bodies",
+    "injury": "wounded wounding injured injuries injury injuring hurt",
+    # names both deaths and injuries: "casualties", "losses"
+    "casualty": "casualty casualties lost losing losses loss",
     "captured": "captured capture capturing prisoner prisoners pow pows surrendered",
     "missing": "missing disappeared",
     "arrested": "arrested arrest arrests detained detention detainee detainees jailed",
     "evacuated": "evacuated evacuation evacuee evacuees",
     "displaced": "displaced displacement fled fleeing refugee refugees homeless",
 }
+# A quantity naming the general family names its parts, and the other way round.
+_FAMILY_PARTS = {"casualty": {"death", "injury"}}
 _EVENT_OF: dict[str, str] = {
     word: family for family, words in _EVENT_FAMILIES.items() for word in words.split()
 }
@@ -88,6 +92,7 @@ class _Compiled:
     events: frozenset[str]  # event families the quantity names
     any_re: re.Pattern[str] | None
     not_re: re.Pattern[str] | None
+    units_re: re.Pattern[str] | None  # the quantity's units as words in text
 
 
 def assign_quantities(
@@ -98,11 +103,12 @@ def assign_quantities(
     that match nothing are returned too: they are stored with their unit. `tracked` values are
     specs, or plain unit lists (every other setting at its default)."""
     compiled = [_compile(key, spec) for key, spec in tracked.items()]
-    topic_nouns = {lemma for c in compiled for lemma in c.lemmas}
+    measures = set(UNIT_ALIASES.values())  # "percent" is no noun a clause may count
+    topic_nouns = {lemma for c in compiled for lemma in c.lemmas if lemma not in measures}
     out: list[Figure] = []
     for i, fig in enumerate(figures):
-        scope = _scope(fig, figures[i - 1] if i else None, figures[i + 1 : i + 2])
-        choice = _choose(fig, scope, compiled, topic_nouns)
+        narrow, clause = _scope(fig, figures[i - 1] if i else None, figures[i + 1 : i + 2])
+        choice = _choose(fig, narrow, clause, compiled, topic_nouns)
         quantity, why = choice if choice else (None, None)
         out.append(dataclasses.replace(fig, quantity=quantity, assigned_by=why))
     return out
@@ -113,14 +119,19 @@ def _compile(key: str, spec: QuantitySpec | Iterable[str]) -> _Compiled:
         spec = QuantitySpec(units=tuple(spec))
     lemmas = frozenset(unit_lemma(u) for u in spec.units)
     words = [w.lower() for entry in (*spec.units, *spec.context_any) for w in _alternatives(entry)]
-    events = frozenset(
-        _EVENT_OF[token]
-        for w in words
-        for token in (w, *w.split())
-        if token in _EVENT_OF
-    )
+    named = {_EVENT_OF[token] for w in words for token in (w, *w.split()) if token in _EVENT_OF}
+    for family, parts in _FAMILY_PARTS.items():
+        if family in named:
+            named |= parts
+    events = frozenset(named)
     return _Compiled(
-        key, spec, lemmas, events, _phrase_re(spec.context_any), _phrase_re(spec.context_not)
+        key,
+        spec,
+        lemmas,
+        events,
+        _phrase_re(spec.context_any),
+        _phrase_re(spec.context_not),
+        _phrase_re(u for u in spec.units if u.isalpha() and len(u) > 2),
     )
 
 
@@ -137,16 +148,33 @@ def _phrase_re(entries: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![\w-])(?:{body})(?:e?s)?(?![\w-])", re.IGNORECASE)
 
 
-def _scope(fig: Figure, prev: Figure | None, following: Sequence[Figure]) -> str:
-    """The figure's clause, cut where the previous figure ends and the next one starts."""
+def _scope(fig: Figure, prev: Figure | None, following: Sequence[Figure]) -> tuple[str, str]:
+    """(narrow, clause): the figure's clause, and that clause cut where the neighbouring figures'
+    own parts begin: at the last conjunction or comma between two figures ("killed 236 people |
+    and injured 1,100"), else where the other figure ends or starts."""
     base = fig.start - _sentence_offset(fig)
     start, end = fig.start - base, fig.end - base
     c_start, c_end = clause_span(fig.sentence, start, end)
+    n_start, n_end = c_start, c_end
     if prev is not None and prev.sentence == fig.sentence and prev.end <= fig.start:
-        c_start = max(c_start, prev.end - base)
+        gap_start = prev.end - base
+        cut = _last_conjunction(fig.sentence, gap_start, start)
+        n_start = max(n_start, cut[1] if cut else gap_start)
     if following and following[0].sentence == fig.sentence and following[0].start >= fig.end:
-        c_end = min(c_end, following[0].start - base)
-    return fig.sentence[c_start:c_end]
+        gap_end = following[0].start - base
+        cut = _last_conjunction(fig.sentence, end, gap_end)
+        n_end = min(n_end, cut[0] if cut else gap_end)
+    return fig.sentence[n_start:n_end], fig.sentence[c_start:c_end]
+
+
+_CONJUNCTION = re.compile(r",\s*|\s+(?:and|but|while|whereas|or)\s+|;\s*")
+
+
+def _last_conjunction(sentence: str, start: int, end: int) -> tuple[int, int] | None:
+    found = None
+    for m in _CONJUNCTION.finditer(sentence, start, end):
+        found = (m.start(), m.end())
+    return found
 
 
 def _sentence_offset(fig: Figure) -> int:
@@ -156,7 +184,7 @@ def _sentence_offset(fig: Figure) -> int:
 
 
 def _choose(
-    fig: Figure, scope: str, compiled: list[_Compiled], topic_nouns: set[str]
+    fig: Figure, scope: str, clause: str, compiled: list[_Compiled], topic_nouns: set[str]
 ) -> tuple[str, str] | None:
     if fig.role == "previous":
         return None  # "from 3,000 to 12,000": the alert is about the current end
@@ -171,21 +199,27 @@ def _choose(
             continue
         if c.not_re is not None and c.not_re.search(scope):
             continue
-        context = c.any_re.search(scope) if c.any_re is not None else None
+        context = c.any_re.search(clause) if c.any_re is not None else None
         if c.any_re is not None and context is None:
             continue
         unit_match = lemma is not None and lemma in c.lemmas
         named = sorted(events & c.events)
         if events and not named:
             continue  # an event is stated and this quantity names none of it (or another)
-        if not unit_match and not (named and countable):
+        # a unit word stated as a verb near the figure: "8,900 had been infected" (cases)
+        mentioned = (
+            c.units_re.search(scope) if c.units_re and countable and not unit_match else None
+        )
+        if not unit_match and not ((named or mentioned) and countable):
             continue
         reasons = [f"unit {lemma}"] if unit_match else []
         if named:
             reasons.append(f"event {'/'.join(named)}")
+        elif mentioned is not None:
+            reasons.append(f"word {mentioned.group(0).lower()}")
         if context is not None:
             reasons.append(f"context {context.group(0).lower()}")
-        rank = 2 * bool(named) + unit_match
+        rank = 2 * bool(named or mentioned) + unit_match
         ranked.append((rank, c.key, "; ".join(reasons)))
     if not ranked:
         return None

@@ -14,6 +14,10 @@ _ABBREVIATION_WORDS = (
 )
 _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 _LAST_WORD = re.compile(r"([A-Za-z.]+)[.!?…]$")
+# Longer "sentences" (tables, run-on text without full stops) are cut into pieces of at most
+# this many characters at a space, so every rule reads a bounded window: linear time overall.
+MAX_SENTENCE = 1000
+_CUT = re.compile(r"[;,|]\s|\s")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -43,5 +47,14 @@ def _add(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
+    while end - start > MAX_SENTENCE:
+        cut = None
+        for m in _CUT.finditer(text, start + MAX_SENTENCE // 2, start + MAX_SENTENCE):
+            cut = m.end()  # the last separator in the window
+        cut = cut or start + MAX_SENTENCE
+        _add(text, start, cut, spans)
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
     if end > start:
         spans.append((start, end))

@@ -24,6 +24,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.spiders import Spider
 
+from alerts.assess import assess_sources
 from config import Config, ConfigError, Source
 from spiders.interruption import Interruption, handle_stop_signals
 from spiders.jobs import CrawlContext, SourceJob
@@ -44,7 +45,9 @@ from storage.crawls import (
     RunCounts,
     ensure_source,
     finish_run,
+    first_crawl_sources,
     last_complete_run_at,
+    mark_first_crawl_done,
     start_run,
 )
 from storage.db import DryRunDatabase
@@ -63,6 +66,7 @@ class SourceReport:
     message: str | None
     signum: int | None = None  # the signal that interrupted the crawl
     explanations: list[list[str]] = field(default_factory=list)  # `crawl --explain`
+    baseline: bool = False  # stored as a quiet baseline: no per-figure alerts
 
 
 def select_sources(config: Config, names: Sequence[str] | None) -> list[Source]:
@@ -153,11 +157,13 @@ def run_crawl(
     refetch: bool = False,
     explain: bool = False,
     dry_run: bool = False,
+    baseline: bool = False,
 ) -> list[SourceReport]:
     """Run the named (default: all) sources once; one CrawlRun per source. Once per process.
     `refetch`: ignore stored validators this once (every listed article is downloaded).
     `explain`: each report lists, per article, what was decided and why. `dry_run`: every
-    transaction is rolled back: decided as usual, nothing kept (runs included)."""
+    transaction is rolled back: decided as usual, nothing kept (runs included).
+    `baseline`: store every source's articles as a quiet baseline (as a first crawl is)."""
     sources = select_sources(config, source_names)
     opened = Database.open(config.storage.url)  # migrated: a dry run reads the real schema
     database = DryRunDatabase(config.storage.url) if dry_run else opened
@@ -198,6 +204,9 @@ def run_crawl(
             if not refetch:
                 job.documents = document_validators(session, row.id)
             jobs.append(job)
+    quiet = _quiet_sources(database, config, [job.source_id for job in jobs], baseline)
+    for job in jobs:
+        job.quiet = job.source_id in quiet
     interruption = Interruption()
     crash: BaseException | None = None
     try:
@@ -219,6 +228,7 @@ def run_crawl(
         pool.shutdown(wait=True, cancel_futures=True)
         store_thread.shutdown(wait=True)
         reports = _finish(database, jobs, interruption, crash)
+        _assess(database, config, jobs, quiet, reports)
         database.dispose()
     return reports
 
@@ -232,6 +242,51 @@ def _stop_reactor() -> None:
 
     if reactor.running:  # type: ignore[attr-defined]
         reactor.stop()  # type: ignore[attr-defined]
+
+
+def _quiet_sources(
+    database: Database, config: Config, source_ids: list[int], baseline: bool
+) -> set[int]:
+    """The sources whose articles this crawl stores as a quiet baseline."""
+    if baseline:
+        return set(source_ids)
+    if config.alerts.first_crawl != "baseline":
+        return set()
+    with database.session() as session:
+        return first_crawl_sources(session, source_ids)
+
+
+def _assess(
+    database: Database,
+    config: Config,
+    jobs: list[SourceJob],
+    quiet: set[int],
+    reports: list[SourceReport],
+) -> None:
+    """Decide the crawl's alerts, in publication order; a source whose run went through has
+    had its first crawl (a failed one gets its baseline next time)."""
+    assess_sources(database, config, [job.source_id for job in jobs], quiet)
+    # a run cut short has not had its first crawl: its baseline goes on next time
+    done = [job.source_id for job in jobs if job.failed is None and job.complete]
+    with database.session() as session:
+        mark_first_crawl_done(session, done, utcnow())
+    for job, report in zip(jobs, reports, strict=True):
+        report.baseline = job.source_id in quiet
+    if not database.dry_run:  # a dry run decided its alerts as it stored (nothing was kept)
+        _explain_alerts(database, jobs, reports)
+
+
+def _explain_alerts(database: Database, jobs: list[SourceJob], reports: list[SourceReport]) -> None:
+    """`--explain`: the alerts each explained article raised, decided after the crawl."""
+    ids = [article_id for job in jobs for article_id, _ in job.explanations if article_id]
+    if not ids:
+        return
+    with database.session() as session:
+        raised = store.alerts_by_article(session, ids)
+    for job in jobs:
+        for article_id, lines in job.explanations:
+            for kind, quantity in raised.get(article_id or -1, []):
+                lines.append(f"  alert: {kind} {quantity}")
 
 
 def _finish(
@@ -270,7 +325,7 @@ def _finish(
             report = SourceReport(
                 job.source.name, job.run_id, status, job.counts, message, interruption.signum
             )
-            report.explanations = job.explanations
+            report.explanations = [lines for _, lines in job.explanations]
             reports.append(report)
     return reports
 

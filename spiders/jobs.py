@@ -59,7 +59,9 @@ class SourceJob:
     # Scrapy's reason when the spider closed: "finished" means every request it made was
     # answered and every item stored (or failed for a reason counted in `counts`)
     closed_reason: str | None = None
-    explanations: list[list[str]] = field(default_factory=list)  # `crawl --explain`
+    # `crawl --explain`: (article id, lines) per article read
+    explanations: list[tuple[int | None, list[str]]] = field(default_factory=list)
+    quiet: bool = False  # a baseline crawl of this source: no per-figure alerts
 
     @property
     def complete(self) -> bool:

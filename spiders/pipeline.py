@@ -60,7 +60,9 @@ class ArticlePipeline:
         if isinstance(result, ReadFailure):
             self._error(job, result.kind, item.url, result.message)
             return item
-        validators = Validators(item.fetched_at, item.etag, item.last_modified)
+        validators = Validators(
+            item.fetched_at, item.etag, item.last_modified, item.listed_modified
+        )
         stored = await self._store(job, result, validators)
         if isinstance(stored, SQLAlchemyError):
             self._error(job, "store_failed", item.url, str(stored).splitlines()[0])
@@ -68,7 +70,7 @@ class ArticlePipeline:
         if isinstance(stored, Exception):
             raise stored  # a bug, not a database error: Scrapy logs it with the item
         if stored.explanation is not None:
-            job.explanations.append(stored.explanation)
+            job.explanations.append((stored.article_id, stored.explanation))
         counts = job.counts
         if stored.outcome == "new_article":
             counts.new_articles += 1
@@ -106,6 +108,7 @@ class ArticlePipeline:
             job.source_id,
             [(rec, val) for rec, val, _ in taken],
             context.explain,
+            job.quiet,
         )
         done = asyncio.get_running_loop().run_in_executor(
             context.store_thread, store_batch, context.database, batch, context.duplicates

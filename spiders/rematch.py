@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from alerts.assess import assess_sources
 from alerts.detect import assess_version
 from config import Config, Source
 from figures import Figure as FigureRecord
@@ -99,6 +100,8 @@ def rematch(config: Config, database: Database) -> RematchReport:
                     session, config, source, row, duplicates, report
                 ):
                     report.now_matching += 1
+    if report.now_matching:  # their alerts, in publication order, as after a crawl
+        report.alerts += assess_sources(database, config, list(by_id)).alerts
     for ids in rows.chunks(articles):
         with database.session() as session:
             for article in rows.articles_with_figures(session, ids):
@@ -136,7 +139,6 @@ def _store_if_matching(
     fetched = Validators(row.last_fetched_at or row.first_seen_at, row.etag, row.last_modified)
     assert row.source_id is not None
     result = store_article(session, config, source, row.source_id, record, fetched, duplicates)
-    report.alerts += result.alerts
     return result.outcome == "new_article"
 
 

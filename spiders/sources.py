@@ -51,6 +51,7 @@ class FetchedPage:
     fetched_at: datetime
     etag: str | None
     last_modified: str | None
+    listed_modified: datetime | None = None  # the sitemap's <lastmod>, dates a revision
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -178,7 +179,11 @@ class SourceSpider(scrapy.Spider):
                     headers=decision,
                     callback=self.parse_article,
                     errback=self.article_failed,
-                    meta={"handle_httpstatus_list": [304], "article_url": url},
+                    meta={
+                        "handle_httpstatus_list": [304],
+                        "article_url": url,
+                        "listed_modified": link.modified,
+                    },
                     dont_filter=True,  # deduplicated above; a redirect loop must reach its limit
                 )
             )
@@ -202,6 +207,7 @@ class SourceSpider(scrapy.Spider):
             fetched_at=utcnow(),
             etag=_header(response, "ETag"),
             last_modified=_header(response, "Last-Modified"),
+            listed_modified=response.meta.get("listed_modified"),
         )
 
     def article_failed(self, failure: Failure) -> None:

@@ -1,14 +1,15 @@
 """The store step: one fetched and extracted article into the archive, in one transaction.
 
 Upsert the article by canonical URL; add a version only when the normalised text changed; tag
-matched topics; store the version's figures (read from the version's own text, so their offsets
-point into it; the title is left out because headlines repeat the body's figures in shorter,
-vaguer form); link a syndicated copy to the first copy; then let alerts/ decide.
+matched topics; date the version (spiders.dating); store the version's figures (read from the
+version's own text, so their offsets point into it; the title is left out because headlines
+repeat the body's figures in shorter, vaguer form); link a syndicated copy to the first copy.
+Alerts are decided after the crawl, in publication order (alerts.assess), not here: downloads
+finish in any order.
 
-The crawl stores articles in batches (`store_batch`): several articles per transaction, each
-article's alerts in the same transaction as its figures, so a commit is paid per batch, not per
-article. A batch that fails is stored again one article per transaction, so one bad article
-costs only itself, as before.
+The crawl stores articles in batches (`store_batch`): several articles per transaction, so a
+commit is paid per batch, not per article. A batch that fails is stored again one article per
+transaction, so one bad article costs only itself, as before.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from alerts.detect import assess_version
 from config import Config, Source
 from figures import Figure as FigureRecord
 from figures import assign_quantities
+from spiders.dating import version_date
 from spiders.extract import ArticleRecord
 from spiders.simhash import MIN_RESEMBLANCE, SimhashIndex, resemblance, simhash
 from spiders.topics import match_topics, why_no_match
@@ -42,6 +44,7 @@ class Validators:
     fetched_at: datetime
     etag: str | None = None
     last_modified: str | None = None
+    listed_modified: datetime | None = None  # the sitemap's <lastmod> of the article
 
 
 @dataclass
@@ -49,7 +52,6 @@ class StoreResult:
     outcome: Outcome
     article_id: int | None = None
     duplicate_of: int | None = None
-    alerts: int = 0
     explanation: list[str] | None = None  # what `crawl --explain` shows for the article
     # (topics, figures as assigned, alerts) of a stored version, for the explanation
     details: tuple[list[str], list[FigureRecord], list[Alert]] | None = None
@@ -64,6 +66,7 @@ class Batch:
     source_id: int
     items: Sequence[tuple[ArticleRecord, Validators]]
     explain: bool = False
+    quiet: bool = False  # a baseline crawl of the source (alerts.first_crawl, --baseline)
 
 
 def store_batch(
@@ -90,6 +93,8 @@ def store_batch(
                     duplicates,
                     indexed,
                     batch.explain,
+                    assess_now=database.dry_run,
+                    quiet=batch.quiet,
                 )
                 for record, validators in batch.items
             ]
@@ -102,7 +107,7 @@ def store_batch(
     return [
         store_batch(
             database,
-            Batch(batch.config, batch.source, batch.source_id, [item], batch.explain),
+            Batch(batch.config, batch.source, batch.source_id, [item], batch.explain, batch.quiet),
             duplicates,
         )[0]
         for item in batch.items
@@ -119,12 +124,24 @@ def store_article(
     duplicates: SimhashIndex,
     indexed: list[tuple[int, int]] | None = None,
     explain: bool = False,
+    *,
+    assess_now: bool = False,
+    quiet: bool = False,
 ) -> StoreResult:
     """Store one article in the caller's transaction; (id, simhash) of an original added to
     `duplicates` is appended to `indexed`, for the caller to take back on rollback. `explain`:
     the result says why (topics, figures and their quantities, alerts)."""
     result = _store_article(
-        session, config, source, source_id, record, validators, duplicates, indexed
+        session,
+        config,
+        source,
+        source_id,
+        record,
+        validators,
+        duplicates,
+        indexed,
+        assess_now,
+        quiet,
     )
     if explain:
         result.explanation = explanation(config, source, record, result)
@@ -140,6 +157,8 @@ def _store_article(
     validators: Validators,
     duplicates: SimhashIndex,
     indexed: list[tuple[int, int]] | None,
+    assess_now: bool,
+    quiet: bool,
 ) -> StoreResult:
     topics = match_topics(config, source, record.title, record.text)
     article = store.article_by_url(session, record.url)
@@ -176,6 +195,15 @@ def _store_article(
     article.modified_at = record.modified or article.modified_at
     article.language = record.language or article.language
     article.last_fetched_at = now
+    dated_at, dated_by = version_date(
+        first=latest is None,
+        published=article.published_at,
+        modified=record.modified,
+        listed_modified=validators.listed_modified,
+        last_modified=validators.last_modified,
+        fetched_at=now,
+        previous_date=latest.dated_at if latest is not None else None,
+    )
     version = store.add_version(
         session,
         article,
@@ -185,6 +213,7 @@ def _store_article(
         record.published,
         record.modified,
         now,
+        dated=(dated_at, dated_by),
     )
     tracked = config.tracked_quantities(sorted({t.topic for t in article.topics}))
     figures = assign_quantities(record.figures, tracked)
@@ -194,12 +223,11 @@ def _store_article(
         duplicates.add(article.id, value)
         if indexed is not None:
             indexed.append((article.id, value))
-    alerts = assess_version(session, config, version)
+    # alerts are decided at the end of the crawl, in publication order (alerts.assess); a dry
+    # run keeps nothing for that step to read, so it decides here what would be raised
+    alerts = assess_version(session, config, version, baseline=quiet) if assess_now else []
     result = StoreResult(
-        "new_article" if is_new else "new_version",
-        article.id,
-        article.duplicate_of_id,
-        len(alerts),
+        "new_article" if is_new else "new_version", article.id, article.duplicate_of_id
     )
     result.details = (sorted({t.topic for t in article.topics}), figures, alerts)
     return result
@@ -283,8 +311,6 @@ def explanation(
         lines.append(f"  figure {figure.text!r} = {figure.value:g} {figure.unit or ''} {where}")
     if not figures:
         lines.append("  figures: none")
-    for alert in alerts:
+    for alert in alerts:  # a dry run's; a real crawl's are added once decided (spiders.crawl)
         lines.append(f"  alert: {alert.kind} {alert.quantity}")
-    if figures and not alerts:
-        lines.append("  alerts: none")
     return lines

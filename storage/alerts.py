@@ -11,29 +11,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from storage.models import Alert, ArticleVersion, Delivery, Figure, utcnow
 
-# figure statuses whose value was told to someone (an alert was raised for it): the values later
-# figures are compared against
-REPORTED_STATUSES = ("new", "changed", "revised", "forecast")
-
-
-def reported_figures(
-    session: Session, quantity: str, projection: bool, before_version_id: int
-) -> list[Figure]:
-    """Figures of one track (quantity, count or forecast) that raised an alert, in stored order,
-    leaving out the version being assessed."""
-    return list(
-        session.scalars(
-            select(Figure)
-            .where(
-                Figure.quantity == quantity,
-                Figure.projection.is_(projection),
-                Figure.status.in_(REPORTED_STATUSES),
-                Figure.version_id != before_version_id,
-            )
-            .order_by(Figure.id)
-        )
-    )
-
 
 def previous_version(session: Session, version: ArticleVersion) -> ArticleVersion | None:
     """The version of the same article just before this one, if any."""

@@ -1,9 +1,9 @@
 """Reading the archive back: the timeline of a tracked quantity, and one article with its history.
 
-A report's date is its article's `published_at`, else when newsmon first saw the article; a figure
-of a later version (a revision) is dated when that version was fetched. Figure
-statuses are whatever alerts/ stored (new, changed, corroboration, forecast, revised, duplicate,
-untracked) or None for figures not assessed yet.
+A report's date is its version's `dated_at` (the article's publication; for a revision, the
+page's own modified time, else when newsmon fetched it), the time alerts/ orders reports by.
+Figure statuses are whatever alerts/ stored (new, changed, corroboration, forecast, revised,
+conflict, history, late, baseline, duplicate, untracked) or None for figures not assessed yet.
 """
 
 from __future__ import annotations
@@ -76,11 +76,13 @@ def report_date() -> sa.ColumnElement[datetime]:
 
 
 def figure_date() -> sa.ColumnElement[datetime]:
-    """When a figure was reported: its article's date for the first version; for a later
-    version (a revision), when that version was fetched. Needs Figure joined to its version."""
-    return sa.case(
-        (ArticleVersion.number > 1, ArticleVersion.fetched_at),
-        else_=report_date(),
+    """When a figure was reported: its version's `dated_at`; for rows stored without one,
+    the article's date for the first version, the fetch for a revision. Needs Figure joined
+    to its version."""
+    return sa.func.coalesce(
+        ArticleVersion.dated_at,
+        sa.case((ArticleVersion.number > 1, ArticleVersion.fetched_at), else_=report_date()),
+        type_=ArticleVersion.fetched_at.type,
     )
 
 

@@ -8,7 +8,15 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from storage.models import Article, ArticleTopic, ArticleVersion, Figure, SkippedArticle, Source
+from storage.models import (
+    Alert,
+    Article,
+    ArticleTopic,
+    ArticleVersion,
+    Figure,
+    SkippedArticle,
+    Source,
+)
 
 CHUNK = 500  # URLs per IN (...) query: well under every backend's parameter limit
 
@@ -59,9 +67,14 @@ def add_version(
     published_at: datetime | None,
     modified_at: datetime | None,
     fetched_at: datetime,
+    dated: tuple[datetime, str] | None = None,
 ) -> ArticleVersion:
     """A new version numbered after the last; the article's title/text follow it (and the
-    full-text index follows them, by trigger)."""
+    full-text index follows them, by trigger). `dated`: (dated_at, dated_by), else the
+    publication (or fetch) time."""
+    dated_at, dated_by = dated or (
+        (published_at, "published") if published_at else (fetched_at, "fetched")
+    )
     article.version_count = (article.version_count or 0) + 1
     version = ArticleVersion(
         article=article,
@@ -72,6 +85,8 @@ def add_version(
         published_at=published_at,
         modified_at=modified_at,
         fetched_at=fetched_at,
+        dated_at=dated_at,
+        dated_by=dated_by,
         figures=[],  # known empty: reading them after the flush costs no query
     )
     session.add(version)
@@ -144,3 +159,20 @@ def source_validators(session: Session, source_id: int) -> tuple[str | None, str
 def forget_skipped(session: Session, url: str) -> None:
     """The URL is stored as an article now: it is no longer remembered as off-topic."""
     session.execute(delete(SkippedArticle).where(SkippedArticle.url == url))
+
+
+def alerts_by_article(
+    session: Session, article_ids: Sequence[int]
+) -> dict[int, list[tuple[str, str]]]:
+    """(kind, quantity) of the alerts raised about each of these articles, oldest first."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    wanted = list(dict.fromkeys(article_ids))
+    for start in range(0, len(wanted), CHUNK):
+        rows = session.execute(
+            select(Alert.article_id, Alert.kind, Alert.quantity)
+            .where(Alert.article_id.in_(wanted[start : start + CHUNK]))
+            .order_by(Alert.created_at)
+        )
+        for article_id, kind, quantity in rows:
+            found.setdefault(article_id, []).append((kind, quantity))
+    return found

@@ -118,3 +118,24 @@ def last_run_times(session: Session) -> dict[str, datetime]:
     """Source name -> when its last run started (the daemon's schedule resumes from it)."""
     rows: Any = session.execute(select(Source.name, Source.last_run_at))
     return {name: at for name, at in rows if at is not None}
+
+
+def first_crawl_sources(session: Session, source_ids: list[int]) -> set[int]:
+    """Those of these sources whose first crawl has not been stored yet."""
+    if not source_ids:
+        return set()
+    rows = session.scalars(
+        select(Source.id).where(Source.id.in_(source_ids), Source.baseline_at.is_(None))
+    )
+    return set(rows)
+
+
+def mark_first_crawl_done(session: Session, source_ids: list[int], at: datetime) -> None:
+    """These sources' first crawl is stored: later crawls raise alerts."""
+    if source_ids:
+        session.execute(
+            update(Source)
+            .where(Source.id.in_(source_ids), Source.baseline_at.is_(None))
+            .values(baseline_at=at)
+            .execution_options(synchronize_session=False)
+        )

@@ -81,6 +81,8 @@ class Source(Base):
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(64))
     last_run_at: Mapped[datetime | None]
+    # when its first crawl was stored as a quiet baseline (alerts.first_crawl); None: not yet
+    baseline_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     runs: Mapped[list[CrawlRun]] = relationship(back_populates="source")
@@ -153,6 +155,11 @@ class ArticleVersion(Base):
     published_at: Mapped[datetime | None]
     modified_at: Mapped[datetime | None]
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the time this version speaks for, which alerts order figures by: a first version's
+    # publication, a revision's modified time; `dated_by` says which (published, modified,
+    # lastmod, last-modified, fetched)
+    dated_at: Mapped[datetime | None]
+    dated_by: Mapped[str | None] = mapped_column(String(16))
 
     article: Mapped[Article] = relationship(back_populates="versions")
     figures: Mapped[list[Figure]] = relationship(
@@ -189,7 +196,7 @@ class Figure(Base):
     role: Mapped[str | None] = mapped_column(String(8))  # "previous"/"current" of "from X to Y"
     assigned_by: Mapped[str | None] = mapped_column(Text)  # why it went to `quantity`
     # set by alerts/ when it assesses the figure: new, changed, corroboration, forecast, revised,
-    # duplicate (a syndicated copy), or untracked
+    # conflict, history, late, baseline, duplicate (a syndicated copy), or untracked
     status: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

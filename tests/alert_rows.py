@@ -49,8 +49,11 @@ def publish(
     said: list[Said],
     title: str = "North Korean troops in Russia",
     duplicate_of: str | None = None,
+    modified: datetime | None = None,
+    baseline: bool = False,
 ) -> list[Alert]:
-    """Store a new article, or a new version of the article at `url`, then assess it."""
+    """Store a new article, or a new version of the article at `url`, then assess it. A
+    version is dated by `modified` when given (a revision), else by `published`."""
     article = session.scalars(select(Article).where(Article.url == url)).one_or_none()
     if article is None:
         original = (
@@ -76,6 +79,9 @@ def publish(
         text=text,
         text_hash=hashlib.sha256(text.encode()).hexdigest(),
         published_at=published,
+        modified_at=modified,
+        dated_at=modified or published,
+        dated_by="modified" if modified else "published",
     )
     session.add(version)
     offset = 0
@@ -101,7 +107,7 @@ def publish(
         )
         offset += len(sentence) + 1
     session.flush()
-    return assess_version(session, config, version)
+    return assess_version(session, config, version, baseline=baseline)
 
 
 def publish_text(

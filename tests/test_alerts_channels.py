@@ -32,23 +32,34 @@ def payload(**changes: Any) -> dict[str, Any]:
         "low": None,
         "high": None,
         "qualifier": "approx",
-        "unit": "troops",
+        "unit": "troop",
         "projection": False,
         "previous": {
             "value": 3000.0,
+            "low": None,
+            "high": None,
             "qualifier": "at_least",
+            "unit": "soldier",
+            "attribution": "South Korea's NIS",
             "source": "Yonhap",
             "url": "https://example.org/yonhap/1",
             "published": "2024-10-18T06:00:00+00:00",
+            "dated": "2024-10-18T06:00:00+00:00",
+            "dated_by": "published",
+            "revision": False,
         },
         "conflict": False,
-        "attribution": "South Korea's NIS",
-        "sentence": "Some 12,000 troops are now deployed in Kursk, South Korea's NIS said.",
+        "attribution": "Ukraine's military intelligence",
+        "sentence": "Some 12,000 troops are now deployed in Kursk, Ukraine's military "
+        "intelligence said.",
         "article": {
             "url": "https://example.org/guardian/1?a=1&b=2",
             "title": "North Korea sends more troops",
             "source": "Guardian",
             "published": "2024-11-01T09:30:00+00:00",
+            "dated": "2024-11-01T09:30:00+00:00",
+            "dated_by": "published",
+            "revision": False,
         },
         "created_at": "2024-11-01T09:31:00+00:00",
     }
@@ -133,7 +144,7 @@ def test_a_forecast_and_a_range_read_as_such():
     body = message([forecast], digest=False)
     section = body["blocks"][0]["text"]["text"]
     assert "(forecast)" in section and "10,000–15,000" in section
-    assert "First forecast figure reported, by Guardian." in section
+    assert "First forecast figure reported, by Guardian: 10,000–15,000 troops." in section
 
 
 def test_every_configured_type_has_a_sender():

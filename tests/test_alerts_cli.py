@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alert_rows import Said, publish
@@ -122,3 +124,61 @@ def test_bad_arguments_are_one_line_errors(write_config, database_url):
     assert since.exit_code == 2
     assert "--since 'yesterday': give a duration like 24h" in since.output
     assert "Traceback" not in since.output + unknown.output
+
+
+def test_alerts_test_is_a_test_message_and_never_enters_the_alerts_file(
+    write_config, database_url, tmp_path
+):
+    alerts_file = tmp_path / "alerts.jsonl"
+    path = write(
+        write_config,
+        database_url,
+        f"    - {{name: log, type: file, path: '{alerts_file}'}}\n"
+        "    - {name: screen, type: console}\n",
+    )
+    logged = newsmon(path, "alerts", "test", "--channel", "log")
+    assert logged.exit_code == 0 and not alerts_file.exists()
+    record = json.loads(logged.output.splitlines()[0])
+    assert record["kind"] == "test"
+    assert "test message written to standard output, not to" in logged.output
+    printed = newsmon(path, "alerts", "test", "--channel", "screen")
+    assert printed.output.startswith("[test] newsmon test message")
+    assert "not an alert" in printed.output
+
+
+def test_current_lists_each_quantity_in_every_format(write_config, database_url):
+    path = write(write_config, database_url, "    - {name: screen, type: console}\n")
+    config = load_config(path)
+    database = Database.open(config.storage.url)
+    with database.session() as session:
+        for hours, (outlet, value) in enumerate([("Yonhap", 3000), ("Guardian", 12000)]):
+            publish(
+                session,
+                config,
+                url=f"http://127.0.0.1/{outlet}/a-very-long-path-that-a-terminal-would-cut/{hours}",
+                outlet=outlet,
+                published=T0 + timedelta(hours=hours),
+                said=[Said(value, qualifier="approx", attribution="the NIS")],
+                baseline=True,
+            )
+    database.dispose()
+    records = json.loads(newsmon(path, "current", "--format", "json").output)
+    assert [(r["quantity"], r["value"], r["source"], r["reports"]) for r in records] == [
+        ("troops-in-russia", 12000, "Guardian", 2),
+        ("casualties", None, None, 0),
+    ]
+    assert records[0]["disagreeing"] == [
+        {"source": "Yonhap", "value": 3000, "url": "http://127.0.0.1/Yonhap/"
+         "a-very-long-path-that-a-terminal-would-cut/0"}
+    ]  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(newsmon(path, "current", "--format", "csv").output)))
+    assert rows[0]["value"] == "12000.0" and rows[1]["value"] == ""
+    # piped (not a terminal): one line per quantity, the URL whole, even with 80 columns
+    table = CliRunner(env={"COLUMNS": "80"}).invoke(main, ["--config", str(path), "current"])
+    assert table.exit_code == 0
+    line = next(line for line in table.output.splitlines() if "troops-in-russia" in line)
+    assert "about 12,000 troops" in line and "Guardian (the NIS)" in line
+    assert "/Guardian/a-very-long-path-that-a-terminal-would-cut/1" in line
+    assert "sources disagree: Yonhap 3,000" in line
+    unknown = CliRunner().invoke(main, ["--config", str(path), "current", "--topic", "nk"])
+    assert unknown.exit_code == 2 and "--topic 'nk': no such topic" in unknown.output

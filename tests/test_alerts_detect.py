@@ -9,11 +9,12 @@ import pytest
 from alert_rows import Said, publish
 from sqlalchemy import select
 
-from alerts.wording import what_happened
+from alerts.wording import headline, what_happened
 from config import Config, parse_config
 from storage import Database
 from storage.alerts import list_alerts
 from storage.models import Alert, Figure
+from storage.tracks import current_figure
 
 T0 = datetime(2024, 11, 1, 8, 0, tzinfo=UTC)
 SEED_TOPIC = Path(__file__).parent.parent / "config.yaml"
@@ -72,10 +73,17 @@ def test_the_seed_stage_yields_one_new_and_one_changed_alert_per_channel(databas
         changed = alerts[1].payload
     assert changed["previous"] == {
         "value": 3000,
+        "low": None,
+        "high": None,
         "qualifier": "at_least",
+        "unit": "soldiers",
+        "attribution": "the NIS",
         "source": "Yonhap",
         "url": "http://127.0.0.1/yonhap/1",
         "published": T0.isoformat(),
+        "dated": T0.isoformat(),
+        "dated_by": "published",
+        "revision": False,
     }
     assert (changed["value"], changed["qualifier"], changed["unit"]) == (12000, "exact", "troops")
     assert changed["article"]["source"] == "Guardian"
@@ -120,27 +128,124 @@ def test_a_repeated_value_is_a_corroboration_counted_in_the_history(database: Da
     assert [(row.alert.kind, row.repeated_by) for row in rows] == [("new_figure", 2)]
 
 
-def test_a_value_is_compared_with_every_value_already_reported(database: Database):
+def test_a_value_is_compared_with_the_current_value(database: Database):
     config = seed_config()
     with database.session() as session:
         publish(
             session, config, url="http://127.0.0.1/a", outlet="A", published=T0, said=[Said(3000)]
         )
         publish(
-            session, config, url="http://127.0.0.1/b", outlet="B", published=T0, said=[Said(12000)]
+            session,
+            config,
+            url="http://127.0.0.1/b",
+            outlet="B",
+            published=T0 + timedelta(days=1),
+            said=[Said(12000)],
         )
-        # back to 3,000: already reported by A, so no alert even though the current value differs
-        again = publish(
-            session, config, url="http://127.0.0.1/c", outlet="C", published=T0, said=[Said(3000)]
-        )
-        # a value new to us changes from the *current* (last reported) value
         new = publish(
-            session, config, url="http://127.0.0.1/d", outlet="D", published=T0, said=[Said(11000)]
+            session,
+            config,
+            url="http://127.0.0.1/d",
+            outlet="D",
+            published=T0 + timedelta(days=2),
+            said=[Said(11000)],
         )
-    assert again == []
+    # 11,000 differs from the current value (B's 12,000), though not from every value
     assert kinds(new) == ["figure_changed"]
     assert new[0].payload["previous"]["value"] == 12000
     assert new[0].payload["previous"]["source"] == "B"
+
+
+def test_two_outlets_alternating_raise_one_change_marked_as_a_conflict(database: Database):
+    config = seed_config()
+    raised = []
+    with database.session() as session:
+        for hours, (outlet, value) in enumerate(
+            [("A", 3000), ("B", 12000), ("A", 3000), ("B", 12000), ("A", 3000), ("B", 12000)]
+        ):
+            raised += publish(
+                session,
+                config,
+                url=f"http://127.0.0.1/{outlet}/{hours}",
+                outlet=outlet,
+                published=T0 + timedelta(hours=3 * hours),
+                said=[Said(value)],
+            )
+        statuses = session.scalars(select(Figure.status).order_by(Figure.id)).all()
+    assert kinds(raised) == ["new_figure", "figure_changed"]
+    assert raised[1].payload["conflict"] is True
+    assert what_happened(raised[1].payload).startswith("Sources disagree: B says 12,000 troops")
+    assert statuses == ["new", "changed", "conflict", "conflict", "conflict", "conflict"]
+    # a third value is a change again
+    with database.session() as session:
+        third = publish(
+            session,
+            config,
+            url="http://127.0.0.1/C/1",
+            outlet="C",
+            published=T0 + timedelta(hours=20),
+            said=[Said(20000)],
+        )
+    assert kinds(third) == ["figure_changed"]
+
+
+@pytest.mark.parametrize(("days", "expected"), [(10, []), (40, ["figure_changed"])])
+def test_a_return_to_an_earlier_level_alerts_once_the_window_has_passed(
+    database: Database, days: int, expected: list[str]
+):
+    config = seed_config()  # restatement_window: 14 days by default
+    with database.session() as session:
+        publish(
+            session, config, url="http://127.0.0.1/a", outlet="A", published=T0, said=[Said(11000)]
+        )
+        changed = publish(
+            session,
+            config,
+            url="http://127.0.0.1/b",
+            outlet="B",
+            published=T0 + timedelta(days=2),
+            said=[Said(13000)],
+        )
+        back = publish(
+            session,
+            config,
+            url="http://127.0.0.1/c",
+            outlet="A",
+            published=T0 + timedelta(days=days),
+            said=[Said(11000)],
+        )
+    assert kinds(changed) == ["figure_changed"]
+    assert kinds(back) == expected
+    if expected:
+        assert back[0].payload["previous"]["value"] == 13000
+
+
+def test_the_restatement_window_is_set_per_quantity(database: Database):
+    config = seed_config()
+    quantity = config.quantity("nk-troops/troops-in-russia")
+    assert quantity is not None
+    quantity.restatement_window = timedelta(days=3)
+    with database.session() as session:
+        publish(
+            session, config, url="http://127.0.0.1/a", outlet="A", published=T0, said=[Said(11000)]
+        )
+        publish(
+            session,
+            config,
+            url="http://127.0.0.1/b",
+            outlet="B",
+            published=T0 + timedelta(days=2),
+            said=[Said(13000)],
+        )
+        back = publish(
+            session,
+            config,
+            url="http://127.0.0.1/c",
+            outlet="A",
+            published=T0 + timedelta(days=10),
+            said=[Said(11000)],
+        )
+    assert kinds(back) == ["figure_changed"]
 
 
 def test_an_article_revised_in_place_says_so_with_both_values(database: Database):
@@ -187,18 +292,23 @@ def test_forecasts_are_compared_only_with_forecasts(database: Database):
             config,
             url="http://127.0.0.1/b",
             outlet="B",
-            published=T0,
+            published=T0 + timedelta(hours=1),
             said=[Said(100000, projection=True)],
         )
         count = publish(
-            session, config, url="http://127.0.0.1/c", outlet="C", published=T0, said=[Said(100000)]
+            session,
+            config,
+            url="http://127.0.0.1/c",
+            outlet="C",
+            published=T0 + timedelta(hours=2),
+            said=[Said(100000)],
         )
         forecast_again = publish(
             session,
             config,
             url="http://127.0.0.1/d",
             outlet="D",
-            published=T0,
+            published=T0 + timedelta(days=20),
             said=[Said(102000, projection=True)],
         )
         forecast_changed = publish(
@@ -206,7 +316,7 @@ def test_forecasts_are_compared_only_with_forecasts(database: Database):
             config,
             url="http://127.0.0.1/e",
             outlet="E",
-            published=T0,
+            published=T0 + timedelta(days=21),
             said=[Said(50000, projection=True)],
         )
     # the first forecast is new among forecasts, whatever the counts said
@@ -217,7 +327,7 @@ def test_forecasts_are_compared_only_with_forecasts(database: Database):
     assert count[0].payload["previous"]["value"] == 3000
     assert forecast_again == []
     assert kinds(forecast_changed) == ["figure_changed"]
-    assert forecast_changed[0].payload["previous"]["value"] == 100000
+    assert forecast_changed[0].payload["previous"]["value"] == 102000  # the current forecast
     assert forecast_changed[0].payload["projection"] is True
 
 
@@ -274,9 +384,9 @@ def test_two_sources_disagreeing_within_the_window_are_both_named(database: Data
         )
     assert close[0].payload["conflict"] is True
     message = what_happened(close[0].payload)
-    assert message.startswith("Sources disagree: Reuters says 10,000; Yonhap said 3,000")
+    assert message.startswith("Sources disagree: Reuters says 10,000 troops; Yonhap said 3,000")
     assert later[0].payload["conflict"] is False
-    assert what_happened(later[0].payload).startswith("The figure changed: AP says 12,000")
+    assert what_happened(later[0].payload).startswith("The figure changed: AP says 12,000 troops")
 
 
 def test_one_alert_per_quantity_per_article_the_first_figure_leads(database: Database):
@@ -299,7 +409,7 @@ def test_one_alert_per_quantity_per_article_the_first_figure_leads(database: Dat
             .order_by(Figure.start_offset)
         ).all()
     assert kinds(alerts) == ["figure_changed"] and alerts[0].payload["value"] == 12000
-    assert statuses == ["changed", "corroboration", "untracked"]
+    assert statuses == ["changed", "untracked", "untracked"]
 
 
 def test_assessing_the_same_version_again_creates_nothing(database: Database):
@@ -364,8 +474,9 @@ def test_figures_of_no_configured_quantity_are_untracked(database: Database):
     assert alerts == [] and statuses == ["untracked", "untracked"]
 
 
-def test_an_older_article_arriving_late_is_judged_against_what_is_known(database: Database):
-    config = seed_config()
+@pytest.mark.parametrize("late_report", [False, True])
+def test_a_report_older_than_the_current_value_is_history(database: Database, late_report: bool):
+    config = seed_config(extra=f"  late_report: {str(late_report).lower()}\n")
     with database.session() as session:
         publish(
             session,
@@ -378,7 +489,111 @@ def test_an_older_article_arriving_late_is_judged_against_what_is_known(database
         late = publish(
             session, config, url="http://127.0.0.1/old", outlet="B", published=T0, said=[Said(3000)]
         )
-    # stored order decides: the late 3,000 is new to us, and the message carries both dates
-    assert kinds(late) == ["figure_changed"]
-    assert late[0].payload["previous"]["published"] == (T0 + timedelta(days=10)).isoformat()
-    assert late[0].payload["article"]["published"] == T0.isoformat()
+        restated_late = publish(
+            session,
+            config,
+            url="http://127.0.0.1/older",
+            outlet="C",
+            published=T0 - timedelta(days=1),
+            said=[Said(3000)],
+        )
+        statuses = session.scalars(select(Figure.status).order_by(Figure.id)).all()
+        current = current_figure(session, "nk-troops/troops-in-russia", False)
+        assert current is not None and current.value == 12000
+    # never a change backwards; a value new to us is a late report only when asked for
+    assert restated_late == []
+    if not late_report:
+        assert late == [] and statuses == ["new", "history", "history"]
+        return
+    assert kinds(late) == ["late_report"] and statuses == ["new", "late", "history"]
+    payload = late[0].payload
+    assert payload["previous"]["dated"] == (T0 + timedelta(days=10)).isoformat()
+    assert payload["article"]["published"] == T0.isoformat()
+    assert what_happened(payload).startswith("A late report: B said 3,000 troops on 2024-11-01")
+
+
+def test_a_revision_dated_before_the_current_value_is_history(database: Database):
+    config = seed_config()
+    with database.session() as session:
+        publish(
+            session, config, url="http://127.0.0.1/old", outlet="A", published=T0, said=[Said(3000)]
+        )
+        publish(
+            session,
+            config,
+            url="http://127.0.0.1/new",
+            outlet="B",
+            published=T0 + timedelta(days=10),
+            said=[Said(12000)],
+        )
+        revised = publish(
+            session,
+            config,
+            url="http://127.0.0.1/old",
+            outlet="A",
+            published=T0,
+            modified=T0 + timedelta(days=2),
+            said=[Said(3500)],
+        )
+        fresh = publish(
+            session,
+            config,
+            url="http://127.0.0.1/old",
+            outlet="A",
+            published=T0,
+            modified=T0 + timedelta(days=11),
+            said=[Said(15000)],
+        )
+        statuses = session.scalars(select(Figure.status).order_by(Figure.id)).all()
+    assert revised == [] and statuses[:3] == ["new", "changed", "history"]
+    # revised again after the current value: the article's own change is news
+    assert kinds(fresh) == ["article_revised"]
+    assert fresh[0].payload["article"]["dated"] == (T0 + timedelta(days=11)).isoformat()
+    assert fresh[0].payload["article"]["dated_by"] == "modified"
+
+
+def test_a_baseline_is_quiet_and_summarised_once_per_topic(database: Database):
+    from alerts.baseline import baseline_alert
+
+    config = seed_config()
+    with database.session() as session:
+        for day, (outlet, value) in enumerate(
+            [("A", 3000), ("B", 3100), ("A", 12000), ("C", 12000)]
+        ):
+            assert (
+                publish(
+                    session,
+                    config,
+                    url=f"http://127.0.0.1/{day}",
+                    outlet=outlet,
+                    published=T0 + timedelta(days=day),
+                    said=[Said(value, qualifier="approx", attribution="the NIS")],
+                    baseline=True,
+                )
+                == []
+            )
+        summary = baseline_alert(session, config, "nk-troops", T0 + timedelta(days=5))
+        replay = baseline_alert(session, config, "nk-troops", T0 + timedelta(days=5))
+        statuses = session.scalars(select(Figure.status)).all()
+    assert statuses == ["baseline"] * 4 and replay is None
+    assert summary is not None and summary.kind == "baseline"
+    assert [d.channel for d in summary.deliveries] == ["chat", "hook"]
+    payload = summary.payload
+    assert payload["label"] == "North Korean troops in Russia"
+    assert headline(payload) == (
+        "North Korean troops in Russia: currently about 12,000 troops "
+        "(the NIS via C, 2024-11-04), 4 reports from 3 outlets"
+    )
+    (track,) = payload["tracks"]
+    assert (track["reports"], track["outlets"], track["agreeing_outlets"]) == (4, 3, 2)
+    # the next report is judged against the baseline's current value
+    with database.session() as session:
+        again = publish(
+            session,
+            config,
+            url="http://127.0.0.1/9",
+            outlet="D",
+            published=T0 + timedelta(days=6),
+            said=[Said(12100)],
+        )
+    assert again == []

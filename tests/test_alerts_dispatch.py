@@ -218,7 +218,9 @@ def test_the_webhook_receives_the_documented_schema_with_a_stable_id(database: D
     assert [first["kind"], second["kind"]] == ["new_figure", "figure_changed"]
     assert first["previous"] is None
     assert second["previous"]["value"] == 3000 and second["previous"]["source"] == "Yonhap"
-    assert set(second["article"]) == {"url", "title", "source", "published"}
+    assert set(second["article"]) == {
+        "url", "title", "source", "published", "dated", "dated_by", "revision"
+    }
     assert hook.received[1].headers["Idempotency-Key"] == ids[1]
     assert hook.received[1].headers["Authorization"] == "Bearer t0ken"
 
@@ -233,11 +235,13 @@ def test_file_and_console_channels(database: Database, tmp_path: Path, capsys):
     lines = (tmp_path / "alerts.jsonl").read_text().splitlines()
     assert [json.loads(line)["id"] for line in lines] == ids
     printed = capsys.readouterr().out.splitlines()
-    assert printed == [
+    # each alert: a first line starting with its kind, then its facts, indented
+    assert [line for line in printed if not line.startswith("    ")] == [
         "[new_figure] North Korean troops in Russia: at least 3,000 — Yonhap <http://127.0.0.1/a>",
         "[figure_changed] North Korean troops in Russia: at least 3,000 → 12,000 — Guardian"
         " <http://127.0.0.1/b>",
     ]
+    assert "    Before: at least 3,000 troops — Yonhap, published 2024-11-01 08:00 UTC" in printed
 
 
 def test_two_dispatchers_at_once_never_send_a_delivery_twice(database: Database):

@@ -2,8 +2,9 @@
 two-outlet news site on 127.0.0.1, through figures and change detection, to every channel (real
 Slack/webhook HTTP peers, a real SMTP server, a file and the console).
 
-Stages: a figure appears; a second outlet restates it (and a wire copy is syndicated); the figure
-changes; the changed article is revised in place. Each channel must receive exactly the alerts of
+Stages: a figure appears in the first crawl (a quiet baseline: one summary); a second outlet
+restates it (and a wire copy is syndicated); the figure changes; the changed article is revised
+in place. Each channel must receive exactly the alerts of
 each stage, and a replayed crawl must send nothing.
 """
 
@@ -101,9 +102,10 @@ STAGES: list[dict[str, list[tuple[str, str, str, str]]]] = [
     {"yonhap": [YONHAP_1], "guardian": [GUARDIAN_1, WIRE_COPY_OF_YONHAP, GUARDIAN_2_REVISED]},
 ]
 EXPECTED = [
-    ["new_figure at least 3,000"],
+    ["baseline at least 3,000"],  # the first crawl: one summary, no alert per figure
     [],  # a restatement and a syndicated copy: silence
-    ["figure_changed at least 3,000 → about 12,000"],
+    # from the current value: the latest-published report (the Guardian's 3,000)
+    ["figure_changed 3,000 → about 12,000"],
     ["article_revised about 12,000 → about 15,000"],
 ]
 LABEL = "North Korean troops in Russia"
@@ -228,6 +230,10 @@ def test_crawled_stages_reach_every_channel_exactly_once(database_url: str, tmp_
             assert logged == expected, f"stage {stage}"
             for alert, subject, text, line in zip(expected, mailed, slacked, printed, strict=True):
                 kind, _, change = alert.partition(" ")
+                if kind == "baseline":
+                    assert subject.startswith(f"[newsmon] {LABEL}: currently {change} soldiers")
+                    assert line.startswith(f"[baseline] {LABEL}: currently {change} soldiers")
+                    continue
                 assert subject == f"[newsmon] {LABEL}: {change}"
                 assert text == f"{LABEL}: {change}"
                 assert line.startswith(f"[{kind}] {LABEL}: {change}")
@@ -242,7 +248,7 @@ def test_crawled_stages_reach_every_channel_exactly_once(database_url: str, tmp_
         assert first["attribution"] == "South Korea's National Intelligence Service"
         assert first["article"]["url"] == f"{site.base}{YONHAP_1[0]}"
         changed = hook.bodies()[1]
-        assert changed["previous"]["url"] == f"{site.base}{YONHAP_1[0]}"
+        assert changed["previous"]["url"] == f"{site.base}{GUARDIAN_1[0]}"
         assert changed["attribution"] == "Ukraine's military intelligence"
 
         # the same crawl replayed: nothing new is stored as an alert, nothing is sent again

@@ -147,6 +147,35 @@ def test_missing_file() -> None:
         load_config("/nonexistent/config.yaml")
 
 
+def test_alerts_over_time_settings_and_their_defaults(write_config) -> None:
+    config = load_config(write_config(GOOD), env=ENV)
+    quantity = config.quantity("nk-troops/troops-in-russia")
+    assert quantity is not None
+    assert config.alerts.first_crawl == "baseline" and config.alerts.late_report is False
+    assert quantity.restatement_window == timedelta(days=14)
+    assert config.late_report(quantity) is False
+    tuned = GOOD.replace(
+        "        min_change: 0.1\n",
+        "        min_change: 0.1\n        restatement_window: 3d\n        late_report: true\n",
+    ).replace("alerts:\n", "alerts:\n  first_crawl: alert\n")
+    config = load_config(write_config(tuned), env=ENV)
+    quantity = config.quantity("nk-troops/troops-in-russia")
+    assert quantity is not None and quantity.restatement_window == timedelta(days=3)
+    assert config.late_report(quantity) is True and config.alerts.first_crawl == "alert"
+
+
+def test_bad_first_crawl_and_window_are_one_line_errors(write_config) -> None:
+    bad = GOOD.replace("alerts:\n", "alerts:\n  first_crawl: quiet\n")
+    message = _error(write_config, bad, ENV)
+    assert "alerts.first_crawl" in message and "'baseline' or 'alert'" in message
+    assert "'quiet'" in message
+    bad = GOOD.replace(
+        "        min_change: 0.1\n", "        min_change: 0.1\n        restatement_window: often\n"
+    )
+    message = _error(write_config, bad, ENV)
+    assert "restatement_window" in message and "duration like" in message
+
+
 QUANTITY = """topics:
   nk:
     title: NK

@@ -92,6 +92,7 @@ def test_troops_and_casualties_of_one_story_land_in_their_own_quantity(
               - {{name: Guardian, url: "{site.feed("guardian")}", type: feed}}
             crawl: {{revisit_every: 0s, autothrottle: false}}
             alerts:
+              first_crawl: alert  # an alert per figure, to check each carries its own quantity
               channels:
                 - {{name: log, type: file, path: "{alerts_file}"}}
             """)
@@ -111,6 +112,6 @@ def test_troops_and_casualties_of_one_story_land_in_their_own_quantity(
     why = {
         f["value"]: (f["quantity"], f["assigned_by"]) for f in json.loads(shown.stdout)["figures"]
     }
-    assert why[40] == ("nk/casualties", "event casualty; context killed")
+    assert why[40] == ("nk/casualties", "event death/injury; context killed")
     assert why[11_000] == ("nk/troops", "unit soldier")
     assert why[1] == (None, None)

@@ -96,7 +96,7 @@ def test_the_reason_is_recorded() -> None:
         extract_figures("About 11,000 soldiers arrived; 40 soldiers were killed."), NK
     )
     assert troops.assigned_by == "unit soldier"
-    assert dead.assigned_by == "event casualty; context killed"
+    assert dead.assigned_by == "event death; context killed"
     (untracked,) = assign_quantities(extract_figures("A dozen drones were seen."), NK)
     assert untracked.quantity is None and untracked.assigned_by is None
 

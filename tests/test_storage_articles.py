@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from alerts.assess import assess_sources
 from config import Config, parse_config
 from figures import extract_figures
 from spiders.extract import ArticleRecord
@@ -74,7 +75,18 @@ def test_versions_only_when_text_changes(database: Database) -> None:
             "nk-troops",
         )
         assert latest.text[figure.start_offset : figure.end_offset] == figure.text
-        assert figure.status is not None  # alerts/ assessed it in the same transaction
+        # alerts/ assesses it after the crawl, in publication order (alerts.assess)
+        assert figure.status is None
+        # the first version speaks for its publication; the revision, whose page gives no
+        # modified time (nor a Last-Modified), for when it was fetched, marked so
+        first_version = session.scalars(
+            select(ArticleVersion).where(ArticleVersion.number == 1)
+        ).one()
+        assert (first_version.dated_at, first_version.dated_by) == (
+            NOW - timedelta(hours=2),
+            "published",
+        )
+        assert (latest.dated_at, latest.dated_by) == (NOW + timedelta(hours=1), "fetched")
         assert session.scalars(
             select(ArticleVersion.number).order_by(ArticleVersion.number)
         ).all() == [1, 2]
@@ -168,6 +180,7 @@ def test_a_batch_keeps_its_good_articles_when_one_fails(database: Database) -> N
     assert isinstance(error, SQLAlchemyError)
     assert isinstance(first, StoreResult) and first.outcome == "new_article"
     assert isinstance(copy, StoreResult) and copy.duplicate_of == first.article_id
+    assess_sources(database, config, [source_id])  # what the crawl does at its end
     with database.session() as session:
         assert sorted(session.scalars(select(Article.url))) == [
             "http://127.0.0.1/a",

@@ -1,4 +1,5 @@
-"""`console`: one readable line per alert on standard output (the daemon's log)."""
+"""`console`: one readable message per alert on standard output (the daemon's log): a first
+line starting with `[kind]`, then the facts, indented."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import sys
 from typing import Any, TextIO
 
 from alerts.channels.base import Sender
-from alerts.wording import one_line
+from alerts.wording import console_text
 from config import ConsoleChannel
 
 
@@ -18,6 +19,6 @@ class ConsoleSender(Sender[ConsoleChannel]):
     def send(self, payloads: list[dict[str, Any]]) -> str:
         stream = self.stream or sys.stdout
         for payload in payloads:
-            stream.write(one_line(payload) + "\n")
+            stream.write(console_text(payload) + "\n")
         stream.flush()
         return f"printed {len(payloads)} line{'s' if len(payloads) != 1 else ''}"

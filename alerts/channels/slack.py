@@ -15,9 +15,10 @@ from alerts.channels.http_post import post_json
 from alerts.wording import (
     KIND_WORDS,
     change,
-    day,
     digest_title,
+    facts,
     headline,
+    source_line,
     what_happened,
 )
 from config import SlackChannel
@@ -39,24 +40,25 @@ def link(url: str, label: str) -> str:
 
 
 def alert_blocks(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """Section (what changed, quote) + context (attribution, link, source) for one alert."""
+    """Section (what changed, the facts, quote) + context (link, source, dates) for one alert."""
     forecast = " (forecast)" if payload.get("projection") else ""
     kind = KIND_WORDS.get(payload["kind"], payload["kind"])
+    summary = headline(payload) if payload["kind"] == "baseline" else change(payload)
     lines = [
         f"*{escape(payload['label'])}{forecast}*  ·  {kind}",
-        f"*{escape(change(payload))}*",
+        f"*{escape(summary)}*",
         escape(what_happened(payload)),
     ]
-    if payload.get("sentence"):
-        lines.append("> " + escape(" ".join(payload["sentence"].split())))
+    for name, text in facts(payload):
+        if name == "Quote":
+            lines.append("> " + escape(text))
+        else:
+            lines.append(f"*{escape(name)}:* {escape(text)}")
     article = payload["article"]
-    context = []
-    if payload.get("attribution"):
-        context.append(f"According to {escape(payload['attribution'])}")
-    context.append(link(article["url"], article.get("title") or article["url"]))
-    source = escape(article.get("source") or "unknown source")
-    published = day(article.get("published"))
-    context.append(f"{source}, {published}" if published else source)
+    context = [
+        link(article["url"], article.get("title") or article["url"]),
+        escape(source_line(payload)),
+    ]
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "  ·  ".join(context)}]},

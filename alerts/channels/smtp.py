@@ -15,7 +15,15 @@ from html import escape
 from typing import Any
 
 from alerts.channels.base import DeliveryError, Sender
-from alerts.wording import KIND_WORDS, change, digest_title, headline, source_line, what_happened
+from alerts.wording import (
+    KIND_WORDS,
+    change,
+    digest_title,
+    facts,
+    headline,
+    source_line,
+    what_happened,
+)
 from config import EmailChannel
 
 SUBJECT_PREFIX = "[newsmon] "
@@ -36,11 +44,9 @@ def message_id(payloads: list[dict[str, Any]]) -> str:
 
 def alert_text(payload: dict[str, Any]) -> str:
     article = payload["article"]
-    lines = [headline(payload), "", what_happened(payload)]
-    if payload.get("attribution"):
-        lines.append(f"According to: {payload['attribution']}")
-    if payload.get("sentence"):
-        lines += ["", f"    “{' '.join(payload['sentence'].split())}”"]
+    lines = [headline(payload), "", what_happened(payload), ""]
+    for name, text in facts(payload):
+        lines.append(f"    “{text}”" if name == "Quote" else f"{name}: {text}")
     lines += [
         "",
         f"Article: {article.get('title') or article['url']}",
@@ -55,14 +61,27 @@ def alert_text(payload: dict[str, Any]) -> str:
 def alert_html(payload: dict[str, Any]) -> str:
     article = payload["article"]
     forecast = " (forecast)" if payload.get("projection") else ""
+    title = (
+        headline(payload)
+        if payload["kind"] == "baseline"
+        else f"{payload['label']}{forecast}: {change(payload)}"
+    )
     parts = [
-        f"<h2>{escape(payload['label'])}{forecast}: {escape(change(payload))}</h2>",
+        f"<h2>{escape(title)}</h2>",
         f"<p><strong>{escape(KIND_WORDS.get(payload['kind'], payload['kind']))}.</strong> "
         f"{escape(what_happened(payload))}</p>",
     ]
-    if payload.get("attribution"):
-        parts.append(f"<p>According to {escape(payload['attribution'])}</p>")
-    if payload.get("sentence"):
+    rows = [(name, text) for name, text in facts(payload) if name != "Quote"]
+    if rows:
+        parts.append(
+            "<table>"
+            + "".join(
+                f"<tr><th align=left>{escape(name)}</th><td>{escape(text)}</td></tr>"
+                for name, text in rows
+            )
+            + "</table>"
+        )
+    if payload.get("sentence") and payload["kind"] not in ("baseline", "test"):
         parts.append(f"<blockquote>{escape(' '.join(payload['sentence'].split()))}</blockquote>")
     parts.append(
         f'<p><a href="{escape(article["url"], quote=True)}">'

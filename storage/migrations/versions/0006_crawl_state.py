@@ -3,10 +3,8 @@
 (skipped_articles, with crawl_runs.skipped counting them), and small named facts (settings: the
 topic config's fingerprint, to re-match when it changes).
 
-Numbered 0006 after 0004: 0005 is being added in parallel; the merge re-chains this one after it.
-
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -16,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
