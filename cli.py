@@ -917,6 +917,26 @@ def export_command(
 
 
 @main.command()
+@pass_app
+def rematch(app: App) -> None:
+    """Match stored and skipped articles against the topics again, re-assign their figures to
+    quantities, and decide alerts for what was never reported; downloads nothing."""
+    from spiders.rematch import rematch as run_rematch
+    from spiders.rematch import topic_fingerprint
+    from storage.rematch import TOPIC_FINGERPRINT, set_setting
+
+    database = app.database()
+    report = run_rematch(app.config, database)
+    with database.session() as session:
+        set_setting(session, TOPIC_FINGERPRINT, topic_fingerprint(app.config))
+    app.console.print(report.describe())
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+@main.command()
 @click.option(
     "--source", "sources", multiple=True, metavar="NAME", help="only this source (repeatable)"
 )
@@ -925,8 +945,22 @@ def export_command(
     is_flag=True,
     help="store everything quietly: no alert per figure, one summary per topic",
 )
+@click.option(
+    "--refetch", is_flag=True, help="ignore stored validators once: download everything listed"
+)
+@click.option(
+    "--explain", is_flag=True, help="per article: its topic (or why none), figures, alerts"
+)
+@click.option("--dry-run", is_flag=True, help="decide everything, write nothing (with --explain)")
 @pass_app
-def crawl(app: App, sources: tuple[str, ...], baseline: bool) -> None:
+def crawl(
+    app: App,
+    sources: tuple[str, ...],
+    baseline: bool,
+    refetch: bool,
+    explain: bool,
+    dry_run: bool,
+) -> None:
     """Run the sources once, now: fetch, extract, match topics, store, figures, alerts.
 
     A source's first crawl is a quiet baseline (alerts.first_crawl), as is every crawl
@@ -944,9 +978,27 @@ def crawl(app: App, sources: tuple[str, ...], baseline: bool) -> None:
         handler.setFormatter(logging.Formatter("newsmon: %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.WARNING)
-    reports = run_crawl(
-        config, list(sources) or None, show_progress=app.console.is_terminal, baseline=baseline
-    )
+    from spiders.rematch import rematch_if_changed
+
+    # topics changed: re-read what we have (a dry run leaves the archive as it is)
+    rematched = None if dry_run else rematch_if_changed(config, app.database())
+    if rematched is not None and (rematched.skipped_checked or rematched.articles_checked):
+        app.console.print(f"topic config changed: {rematched.describe()}")
+    # outside the reactor (start-up, the summary) SIGTERM ends the command like Ctrl-C does
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        reports = run_crawl(
+            config,
+            list(sources) or None,
+            show_progress=app.console.is_terminal,
+            refetch=refetch,
+            explain=explain or dry_run,
+            dry_run=dry_run,
+            baseline=baseline,
+        )
+    except KeyboardInterrupt:  # Ctrl-C before the crawl could take it over: its runs say so
+        app.err_console.print("newsmon: crawl interrupted")
+        sys.exit(130)
     table = Table(
         "source",
         "status",
@@ -973,17 +1025,29 @@ def crawl(app: App, sources: tuple[str, ...], baseline: bool) -> None:
         app.console.width = max(app.console.width, 120)
     app.console.print(table)
     for report in reports:
+        if report.counts.skipped:
+            app.console.print(f"{escape(report.source)} skipped: no topic {report.counts.skipped}")
         kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(report.counts.error_counts.items()))
         if kinds:
             app.console.print(f"{escape(report.source)} errors: {kinds}")
         if report.status != "ok":
             app.err_console.print(f"{escape(report.source)}: {escape(report.message or '')}")
+    for report in reports:
+        for lines in report.explanations:
+            app.console.print(escape("\n".join(lines)), highlight=False)
+    if dry_run:
+        app.console.print("dry run: nothing was written; alerts above would be raised")
+        return
     quiet = [report.source for report in reports if report.baseline]
     if quiet:
         app.console.print(
             f"baseline: {escape(', '.join(quiet))} stored quietly (no alert per figure); "
             "`newsmon current` shows the current values"
         )
+    signum = next((report.signum for report in reports if report.signum), None)
+    if signum is not None:  # what was stored is kept; the next crawl reads what the cut left
+        app.err_console.print("newsmon: crawl interrupted; the next crawl reads what it missed")
+        sys.exit(128 + signum)
     # the last step of a crawl: send the alerts it decided (the daemon does this on its own)
     from alerts.dispatch import dispatch_pending
 

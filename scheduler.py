@@ -52,6 +52,7 @@ from spiders.isolation import (
     resolve_crawl_target,
     run_crawl_in_child,
 )
+from spiders.rematch import rematch_if_changed
 from storage import Database
 from storage import daemon as daemon_rows
 from storage.crawls import last_run_times, last_runs
@@ -368,6 +369,7 @@ class Daemon:
             daemon_rows.beat(session, self.pid, self.host, self.started_at, utcnow())
         if orphans:
             log.warning("closed %d crawl run(s) left running by a previous daemon", orphans)
+        self._rematch()
         add_jobs(self._scheduler, self.config, self._actions, *self._last_times(), rng=self._rng)
         self._scheduler.start()
         log.info(
@@ -407,6 +409,7 @@ class Daemon:
             )
             return
         self.config = config
+        self._rematch()
         replace_jobs(self._scheduler, config, self._actions, *self._last_times(), rng=self._rng)
         log.info(
             "config reloaded from %s: %d source(s), %d channel(s)",
@@ -414,6 +417,12 @@ class Daemon:
             len(config.sources),
             len(config.alerts.channels),
         )
+
+    def _rematch(self) -> None:
+        """Topics, keywords or quantities changed: re-match what is stored and remembered."""
+        report = rematch_if_changed(self.config, self.database)
+        if report is not None:
+            log.info("topic config changed: %s", report.describe())
 
     def shutdown(self) -> int:
         """Stop within STOP_DEADLINE: no new jobs, running crawls interrupted, heartbeat removed."""
@@ -600,7 +609,8 @@ def _failure(outcome: CrawlOutcome) -> tuple[str, str] | None:
     """The (status, message) to record for a crawl that did not end on its own, else None."""
     if outcome.status == "ok":
         return None
-    status = "timeout" if outcome.status == "timeout" else "failed"
+    # a stop or a timeout cut the crawl short (nothing it listed is lost: the next run reads it)
+    status = outcome.status if outcome.status in ("timeout", "interrupted") else "failed"
     return status, outcome.message or status
 
 

@@ -120,6 +120,8 @@ def _is_source(np: str) -> bool:
         return False  # "The bank raised its [forecast]" is not a noun phrase
     if lows[0] == "the":  # "the two companies said": a small number inside a named source
         lows = [w for w in lows if w not in ONES]
+    elif lows[0] == "one" and len(lows) > 1:  # "one official said"
+        lows = lows[1:]
     if any(w in _NOT_IN_SOURCE for w in lows):
         return False
     return _can_speak(words)

@@ -89,7 +89,7 @@ NOT_SPEAKERS = word_set(
     amount level rate share majority half third quarter percent record high low peak one first
     second third last such same other more most many some several few time year month week day
     hour minute period season term quarter decade century morning evening night weekend
-    series round phase stage part end start beginning middle side way kind sort type lot
+    series round phase stage part end start beginning middle way kind sort type lot
     """
 )
 

@@ -14,7 +14,8 @@ _BEFORE = re.compile(
     r"|(?<!than )forecasts?|predicted|predicts?|set\s+to|likely|going\s+to|intends?\s+to"
     r"|proposed|guidance|outlook|(?:is|are)\s+to\s+be|next\s+year|next\s+month"
     r"|(?:agreed|agrees|agree|pledged|pledges|promised|promises|vowed|vows|seeks?|wants?|hopes?"
-    r"|intended|intends?|aimed|targets?)\s+to(?!\s+(?:a|an|the|its|their|his|her)\b))\b"
+    r"|intended|intends?|aimed|targets?|preparing|prepares|prepared|poised|ready|about|threatens?"
+    r"|threatened)\s+to(?!\s+(?:a|an|the|its|their|his|her)\b)|considering|weighing)\b"
 )
 # Cues after the figure, in its own clause ("12,000 troops could be", "fans are expected").
 _AFTER = re.compile(

@@ -3,22 +3,26 @@ what its clause says happened to what it counts.
 
 "at least 40 soldiers were killed or wounded" names soldiers, but counts casualties: a clause
 that states an event (killed, captured, displaced...) goes to a quantity that names that event,
-never to one that only names the counted noun. Rules, per figure:
+never to one that only names the counted noun. A figure's *part* of its clause is the clause cut
+at the last comma or conjunction between it and a neighbouring figure ("killed 236 people | and
+injured 1,100"). Rules, per figure:
 
-1. Nothing below the quantity's `min_value` (default 2) is tracked: "one soldier tried to..."
-   is narrative, not a count.
+1. The old end of a "from X to Y" (role `previous`) is never tracked; nothing below the
+   quantity's `min_value` (default 2) is: "one soldier tried to..." is narrative, not a count.
 2. A rate ("1,500 soldiers a day") goes only to a quantity declaring the same `per`, and a level
    only to a quantity without one.
-3. The quantity's `context.not` words must not, and one of its `context.any` words must, occur
-   in the figure's scope: its clause, cut where a neighbouring figure begins or ends.
-4. Candidates: quantities whose units hold the figure's unit; when the scope states an event,
-   also quantities naming that event (in units or context) if the figure counts people or one
-   of the topic's nouns. With an event stated, quantities naming it outrank the others, and one
-   naming no event at all (troops) is never chosen.
+3. The quantity's `context.not` words must not occur in the figure's part of the clause, and one
+   of its `context.any` words must occur in the clause.
+4. Candidates: quantities whose units hold the figure's unit; when the figure's part states an
+   event (deaths, injuries, casualties naming both, captured, missing, arrested, evacuated,
+   displaced), also quantities naming that event, and quantities whose unit word stands there
+   ("8,900 had been infected"), if the figure counts people, nothing named, or one of the
+   topics' nouns. With an event stated, a quantity naming none of it is never chosen, and one
+   naming it or a unit word outranks one matched by unit alone.
 5. Two candidates of equal rank: the figure stays untracked rather than guessed.
 
-The chosen quantity's reason ("unit soldier; event killed; context wounded") goes into the
-figure's `assigned_by`, so `newsmon show` and `extract` can explain it.
+The chosen quantity's reason ("unit soldier; event death/injury; context killed") goes into the
+figure's `assigned_by`, so `newsmon show` and `extract --topics` can explain it.
 """
 
 from __future__ import annotations
@@ -108,6 +112,9 @@ def assign_quantities(
     out: list[Figure] = []
     for i, fig in enumerate(figures):
         narrow, clause = _scope(fig, figures[i - 1] if i else None, figures[i + 1 : i + 2])
+        if fig.attribution:  # who says so is not what is counted: "according to Ukraine's ..."
+            narrow = narrow.replace(fig.attribution, " ")
+            clause = clause.replace(fig.attribution, " ")
         choice = _choose(fig, narrow, clause, compiled, topic_nouns)
         quantity, why = choice if choice else (None, None)
         out.append(dataclasses.replace(fig, quantity=quantity, assigned_by=why))
@@ -192,7 +199,9 @@ def _choose(
     events = {_EVENT_OF[m.group(1).lower()] for m in _EVENT_WORD.finditer(scope)}
     if lemma is not None and lemma in _EVENT_OF:
         events.add(_EVENT_OF[lemma])  # "300 killed", "1,200 casualties"
-    countable = lemma is None or lemma in _PEOPLE or lemma in topic_nouns
+    # what may count people: no noun, a person noun, a topic's noun, or the event itself
+    # ("North Korean losses had reached 4,000", "1,000 deaths")
+    countable = lemma is None or lemma in _PEOPLE or lemma in topic_nouns or lemma in _EVENT_OF
     ranked: list[tuple[int, str, str]] = []
     for c in compiled:
         if fig.value < c.spec.min_value or fig.per != c.spec.per:

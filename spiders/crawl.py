@@ -12,31 +12,45 @@ import difflib
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.spiders import Spider
 
 from alerts.assess import assess_sources
 from config import Config, ConfigError, Source
+from spiders.interruption import Interruption, handle_stop_signals
 from spiders.jobs import CrawlContext, SourceJob
 from spiders.lifeline import start_worker
+from spiders.robots import RobotsCache
 from spiders.simhash import SimhashIndex
 from spiders.sources import SPIDERS
+from spiders.throttle import ConcurrencyBudget
 from storage import Database
 from storage import articles as store
+from storage.crawl_state import (
+    cached_robots,
+    document_validators,
+    save_document_validators,
+    save_robots,
+)
 from storage.crawls import (
     RunCounts,
     ensure_source,
     finish_run,
     first_crawl_sources,
+    last_complete_run_at,
     mark_first_crawl_done,
     start_run,
 )
+from storage.db import DryRunDatabase
 from storage.models import utcnow
 
 DUPLICATE_LOOKBACK = timedelta(days=30)  # copies are looked for among articles this recent
@@ -47,9 +61,11 @@ REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 class SourceReport:
     source: str
     run_id: int
-    status: str  # ok | failed
+    status: str  # ok | failed | interrupted
     counts: RunCounts
     message: str | None
+    signum: int | None = None  # the signal that interrupted the crawl
+    explanations: list[list[str]] = field(default_factory=list)  # `crawl --explain`
     baseline: bool = False  # stored as a quiet baseline: no per-figure alerts
 
 
@@ -100,8 +116,15 @@ def crawl_settings(config: Config) -> Settings:
             # items per response processed in parallel: an article page yields one item, and
             # Scrapy starts this many asyncio tasks per response (100 by default)
             "CONCURRENT_ITEMS": 1,
-            # after robots.txt (100) and retries (550): counts what really goes on the wire
-            "DOWNLOADER_MIDDLEWARES": {"spiders.pipeline.RequestCounter": 950},
+            # robots.txt once per site for all sources (Scrapy's is per crawler = per source);
+            # after robots.txt (100) and retries (550): counts what really goes on the wire;
+            # last, next to the downloader: the crawl-wide and per-site concurrency budget
+            "DOWNLOADER_MIDDLEWARES": {
+                "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+                "spiders.robots.SharedRobotsTxtMiddleware": 100,
+                "spiders.pipeline.RequestCounter": 950,
+                "spiders.throttle.SharedConcurrency": 990,
+            },
         }
     )
 
@@ -134,12 +157,21 @@ def run_crawl(
     *,
     show_progress: bool = False,
     on_progress: Callable[[SourceJob], None] | None = None,
+    refetch: bool = False,
+    explain: bool = False,
+    dry_run: bool = False,
     baseline: bool = False,
 ) -> list[SourceReport]:
     """Run the named (default: all) sources once; one CrawlRun per source. Once per process.
+    `refetch`: ignore stored validators this once (every listed article is downloaded).
+    `explain`: each report lists, per article, what was decided and why. `dry_run`: every
+    transaction is rolled back: decided as usual, nothing kept (runs included).
     `baseline`: store every source's articles as a quiet baseline (as a first crawl is)."""
     sources = select_sources(config, source_names)
-    database = Database.open(config.storage.url)
+    opened = Database.open(config.storage.url)  # migrated: a dry run reads the real schema
+    database = DryRunDatabase(config.storage.url) if dry_run else opened
+    if dry_run:
+        opened.dispose()
     started_at = utcnow()
     with database.session() as session:
         duplicates = SimhashIndex(
@@ -147,35 +179,72 @@ def run_crawl(
         )
     pool = extraction_pool(worker_count(config))
     store_thread = ThreadPoolExecutor(1, thread_name_prefix="newsmon-store")
+    with database.session() as session:
+        robots = RobotsCache(started_at, cached_robots(session, started_at))
+    budget = ConcurrencyBudget(config.crawl.concurrency, config.crawl.concurrency_per_domain)
     context = CrawlContext(
-        config, database, pool, store_thread, duplicates, started_at, on_progress
+        config,
+        database,
+        pool,
+        store_thread,
+        duplicates,
+        started_at,
+        robots,
+        budget,
+        on_progress,
+        refetch=refetch,
+        explain=explain,
     )
     jobs = []
     with database.session() as session:
         for source in sources:
             row = ensure_source(session, source.name, source.url, source.type)
-            previous_run_at = row.last_run_at
+            # the last run that read everything: a run cut short must not hide what it left
+            previous_run_at = last_complete_run_at(session, row.id)
             run = start_run(session, row, started_at)
-            jobs.append(
-                SourceJob(
-                    source, row.id, run.id, context, row.etag, row.last_modified, previous_run_at
-                )
-            )
+            etag, modified = (None, None) if refetch else (row.etag, row.last_modified)
+            job = SourceJob(source, row.id, run.id, context, etag, modified, previous_run_at)
+            if not refetch:
+                job.documents = document_validators(session, row.id)
+            jobs.append(job)
     quiet = _quiet_sources(database, config, [job.source_id for job in jobs], baseline)
+    for job in jobs:
+        job.quiet = job.source_id in quiet
+    interruption = Interruption()
+    crash: BaseException | None = None
     try:
-        with _progress(jobs, context, show_progress):
-            process = CrawlerProcess(crawl_settings(config))
-            _quiet_scrapy_logs()  # after: Scrapy's own logging setup resets its loggers' levels
-            for job in jobs:
-                process.crawl(SPIDERS[job.source.type], job=job)
-            process.start()
+        process = CrawlerProcess(crawl_settings(config))
+        _quiet_scrapy_logs()  # after: Scrapy's own logging setup resets its loggers' levels
+        for job in jobs:
+            crawler = process.create_crawler(SPIDERS[job.source.type])
+            crawler.signals.connect(_note_close_reason, signal=signals.spider_closed)
+            process.crawl(crawler, job=job)
+        with (
+            _progress(jobs, context, show_progress),
+            handle_stop_signals(interruption, process.stop, _stop_reactor),
+        ):
+            process.start(install_signal_handlers=False)
+    except BaseException as exc:  # recorded below as an interruption, then re-raised
+        crash = exc
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         store_thread.shutdown(wait=True)
-        reports = _finish(database, jobs)
+        reports = _finish(database, jobs, interruption, crash)
         _assess(database, config, jobs, quiet, reports)
         database.dispose()
     return reports
+
+
+def _note_close_reason(spider: Spider, reason: str) -> None:
+    spider.job.closed_reason = reason  # type: ignore[attr-defined]
+
+
+def _stop_reactor() -> None:
+    from twisted.internet import reactor
+
+    if reactor.running:  # type: ignore[attr-defined]
+        reactor.stop()  # type: ignore[attr-defined]
 
 
 def _quiet_sources(
@@ -200,26 +269,78 @@ def _assess(
     """Decide the crawl's alerts, in publication order; a source whose run went through has
     had its first crawl (a failed one gets its baseline next time)."""
     assess_sources(database, config, [job.source_id for job in jobs], quiet)
-    done = [job.source_id for job in jobs if job.failed is None]
+    # a run cut short has not had its first crawl: its baseline goes on next time
+    done = [job.source_id for job in jobs if job.failed is None and job.complete]
     with database.session() as session:
         mark_first_crawl_done(session, done, utcnow())
     for job, report in zip(jobs, reports, strict=True):
         report.baseline = job.source_id in quiet
+    if not database.dry_run:  # a dry run decided its alerts as it stored (nothing was kept)
+        _explain_alerts(database, jobs, reports)
 
 
-def _finish(database: Database, jobs: list[SourceJob]) -> list[SourceReport]:
-    reports = []
+def _explain_alerts(database: Database, jobs: list[SourceJob], reports: list[SourceReport]) -> None:
+    """`--explain`: the alerts each explained article raised, decided after the crawl."""
+    ids = [article_id for job in jobs for article_id, _ in job.explanations if article_id]
+    if not ids:
+        return
     with database.session() as session:
+        raised = store.alerts_by_article(session, ids)
+    for job in jobs:
+        for article_id, lines in job.explanations:
+            for kind, quantity in raised.get(article_id or -1, []):
+                lines.append(f"  alert: {kind} {quantity}")
+
+
+def _finish(
+    database: Database,
+    jobs: list[SourceJob],
+    interruption: Interruption,
+    crash: BaseException | None,
+) -> list[SourceReport]:
+    """Close each source's run. A source's validators are saved only when its spider finished
+    (everything it listed was stored or failed for a counted reason): a source cut short is
+    read in full next time, and the articles it did store are not downloaded again."""
+    reports = []
+    cut = _why_cut(interruption, crash)
+    with database.session() as session:
+        save_robots(session, jobs[0].context.robots.fetched if jobs else {}, utcnow())
         for job in jobs:
-            if job.validators_changed and job.failed is None:
+            complete = job.complete and crash is None
+            keep = not database.dry_run  # a dry run's rows (runs, sources) were never kept
+            if keep and complete and job.validators_changed and job.failed is None:
                 store.save_source_validators(
                     session, job.source_id, job.new_etag, job.new_last_modified
                 )
-            status = "failed" if job.failed else "ok"
-            message = job.failed or job.first_error
-            finish_run(session, job.run_id, job.counts, status, message)
-            reports.append(SourceReport(job.source.name, job.run_id, status, job.counts, message))
+            if keep and complete and not job.failed and (job.new_documents or job.context.refetch):
+                # documents answered 304 keep their validators; new answers replace them
+                save_document_validators(
+                    session, job.source_id, {**job.documents, **job.new_documents}
+                )
+            if job.failed:
+                status, message = "failed", job.failed
+            elif not complete:
+                status, message = "interrupted", cut or f"interrupted: {job.closed_reason}"
+            else:
+                status, message = "ok", job.first_error
+            if keep:
+                finish_run(session, job.run_id, job.counts, status, message)
+            report = SourceReport(
+                job.source.name, job.run_id, status, job.counts, message, interruption.signum
+            )
+            report.explanations = [lines for _, lines in job.explanations]
+            reports.append(report)
     return reports
+
+
+def _why_cut(interruption: Interruption, crash: BaseException | None) -> str | None:
+    if interruption.signum is not None:
+        return f"interrupted by {signal.Signals(interruption.signum).name}"
+    if isinstance(crash, KeyboardInterrupt):
+        return "interrupted by SIGINT"
+    if crash is not None:
+        return f"interrupted: crashed: {type(crash).__name__}: {crash}"[:500]
+    return None
 
 
 @contextmanager

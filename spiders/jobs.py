@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from config import Config, Source
+from spiders.robots import RobotsCache
 from spiders.simhash import SimhashIndex
+from spiders.throttle import ConcurrencyBudget
 from storage import Database
 from storage.crawls import RunCounts
 
@@ -23,7 +25,11 @@ class CrawlContext:
     store_thread: Executor  # one thread: the store step, so DB work never blocks the reactor
     duplicates: SimhashIndex
     started_at: datetime
+    robots: RobotsCache
+    budget: ConcurrencyBudget
     on_progress: Callable[[SourceJob], None] | None = None
+    refetch: bool = False  # ignore stored validators (source documents and articles) once
+    explain: bool = False  # say, per article, what was decided and why
     # article URLs some source already requested in this crawl: two sources listing the same
     # article (a feed and a sitemap) cost one download
     requested: set[str] = field(default_factory=set)
@@ -44,8 +50,22 @@ class SourceJob:
     new_etag: str | None = None  # validators of this crawl's 200 answer, saved at the end
     new_last_modified: str | None = None
     validators_changed: bool = False
+    # validators of documents the source led to (announced feeds, child sitemaps): as stored,
+    # and as this crawl's 200 answers gave them (saved, like the source's, if it finished)
+    documents: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    new_documents: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     failed: str | None = None  # why the source document itself could not be read
     first_error: str | None = None
+    # Scrapy's reason when the spider closed: "finished" means every request it made was
+    # answered and every item stored (or failed for a reason counted in `counts`)
+    closed_reason: str | None = None
+    # `crawl --explain`: (article id, lines) per article read
+    explanations: list[tuple[int | None, list[str]]] = field(default_factory=list)
+    quiet: bool = False  # a baseline crawl of this source: no per-figure alerts
+
+    @property
+    def complete(self) -> bool:
+        return self.closed_reason == "finished"
 
     def progress(self) -> None:
         if self.context.on_progress is not None:

@@ -15,15 +15,15 @@ import select
 import threading
 import time
 
-from spiders.reading import warm_up
+from spiders.reading import start_worker as start_reader
 
 POLL_SECONDS = 1.0  # without pidfd (not Linux, or a kernel before 5.3): how often to look
 
 
 def start_worker(owner: int) -> None:
-    """The pool's initializer: watch the owner, then warm up the readers."""
+    """The pool's initializer: watch the owner, then the readers' own start (spiders/reading)."""
     watch_owner(owner)
-    warm_up()
+    start_reader()
 
 
 def watch_owner(owner: int) -> None:

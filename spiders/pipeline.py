@@ -69,11 +69,15 @@ class ArticlePipeline:
             return item
         if isinstance(stored, Exception):
             raise stored  # a bug, not a database error: Scrapy logs it with the item
+        if stored.explanation is not None:
+            job.explanations.append((stored.article_id, stored.explanation))
         counts = job.counts
         if stored.outcome == "new_article":
             counts.new_articles += 1
         elif stored.outcome == "new_version":
             counts.new_versions += 1
+        elif stored.outcome == "no_topic":
+            counts.skipped += 1
         if stored.duplicate_of is not None and stored.outcome == "new_article":
             counts.duplicates += 1
         job.progress()
@@ -99,7 +103,12 @@ class ArticlePipeline:
         queue.busy = True
         context = job.context
         batch = Batch(
-            context.config, job.source, job.source_id, [(rec, val) for rec, val, _ in taken]
+            context.config,
+            job.source,
+            job.source_id,
+            [(rec, val) for rec, val, _ in taken],
+            context.explain,
+            job.quiet,
         )
         done = asyncio.get_running_loop().run_in_executor(
             context.store_thread, store_batch, context.database, batch, context.duplicates

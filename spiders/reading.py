@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from figures import extract_figures
 from spiders.extract import ArticleRecord, ExtractionError, extract_article
+from spiders.interruption import ignore_interrupts
 from spiders.simhash import simhash
 
 
@@ -27,6 +28,12 @@ def read_article(html: bytes | str, url: str | None) -> ArticleRecord | ReadFail
     record.figures = extract_figures(record.text)
     record.simhash = simhash(record.text)
     return record
+
+
+def start_worker() -> None:
+    """Each worker's initializer: leave Ctrl-C to the crawl process, warm up."""
+    ignore_interrupts()
+    warm_up()
 
 
 def warm_up() -> None:

@@ -98,6 +98,35 @@ class SourceSpider(scrapy.Spider):
         """Parse the document and yield requests (articles, or further source documents)."""
         raise NotImplementedError  # each source type's spider says how to read its document
 
+    def document_request(self, url: str, reader: str) -> scrapy.Request:
+        """A conditional request for a further document of the source (a feed its listing page
+        announces, a child sitemap), read by the method named `reader` unless it is a 304."""
+        etag, modified = self.job.documents.get(url, (None, None))
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if modified:
+            headers["If-Modified-Since"] = modified
+        return scrapy.Request(
+            url,
+            headers=headers,
+            callback=self.parse_document,
+            errback=self.source_failed,
+            cb_kwargs={"reader": reader, "key": url},
+            meta={"handle_httpstatus_list": [304]},
+        )
+
+    def parse_document(self, response: Response, reader: str, key: str) -> Iterator[scrapy.Request]:
+        if response.status == 304:
+            self.job.counts.not_modified += 1
+            self.job.progress()
+            return
+        self.job.new_documents[key] = (
+            _header(response, "ETag"),
+            _header(response, "Last-Modified"),
+        )
+        yield from getattr(self, reader)(response)
+
     def source_failed(self, failure: Failure) -> None:
         kind, description = failure_kind(failure)
         self.source_error(kind, failure.request.url, description)
@@ -119,11 +148,16 @@ class SourceSpider(scrapy.Spider):
             if url.startswith(("http://", "https://")) and url not in context.requested:
                 wanted.setdefault(url, link)
         with context.database.session() as session:
+            # remembered off-topic articles count as known: unchanged, they cost nothing
+            rows = {
+                **store.skipped_by_url(session, wanted),
+                **store.articles_by_url(session, wanted),
+            }
             known = {
                 url: Known(
                     a.first_seen_at, a.last_checked_at, a.last_fetched_at, a.etag, a.last_modified
                 )
-                for url, a in store.articles_by_url(session, wanted).items()
+                for url, a in rows.items()
             }
         now = utcnow()
         crawl = context.config.crawl
@@ -134,6 +168,8 @@ class SourceSpider(scrapy.Spider):
             decision = decide_request(
                 known.get(url), link.modified, now, crawl.revisit_window, crawl.revisit_every
             )
+            if context.refetch:
+                decision = {}  # `crawl --refetch`: every listed article, unconditionally
             if decision is None:
                 continue
             context.requested.add(url)
@@ -272,10 +308,8 @@ class SitemapSpider(SourceSpider):
             for loc in _locs(root, "sitemap"):
                 if since is not None and loc.modified is not None and loc.modified < since:
                     continue  # its <lastmod> says it has not changed since our last run
-                yield scrapy.Request(
-                    normalise_url(loc.url, base=response.url),
-                    callback=self.read_source,
-                    errback=self.source_failed,
+                yield self.document_request(
+                    normalise_url(loc.url, base=response.url), "read_source"
                 )
         elif kind == "urlset":
             yield from self.follow(_locs(root, "url"))
@@ -328,7 +362,7 @@ class PageSpider(SourceSpider):
             if href and feed_type in FEED_TYPES:
                 url = normalise_url(href, base=response.url)
                 if same_site(url, response.url):
-                    yield scrapy.Request(url, callback=self.read_feed, errback=self.source_failed)
+                    yield self.document_request(url, "read_feed")
 
     read_feed = FeedSpider.read_feed
 

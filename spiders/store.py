@@ -21,16 +21,18 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from alerts.detect import assess_version
 from config import Config, Source
 from figures import Figure as FigureRecord
 from figures import assign_quantities
 from spiders.dating import version_date
 from spiders.extract import ArticleRecord
 from spiders.simhash import MIN_RESEMBLANCE, SimhashIndex, resemblance, simhash
-from spiders.topics import match_topics
+from spiders.topics import match_topics, why_no_match
 from storage import Database
 from storage import articles as store
-from storage.models import Article, Figure
+from storage.crawls import ensure_source
+from storage.models import Alert, Article, Figure, SkippedArticle
 
 Outcome = Literal["new_article", "new_version", "unchanged", "no_topic"]
 
@@ -50,6 +52,9 @@ class StoreResult:
     outcome: Outcome
     article_id: int | None = None
     duplicate_of: int | None = None
+    explanation: list[str] | None = None  # what `crawl --explain` shows for the article
+    # (topics, figures as assigned, alerts) of a stored version, for the explanation
+    details: tuple[list[str], list[FigureRecord], list[Alert]] | None = None
 
 
 @dataclass
@@ -60,6 +65,8 @@ class Batch:
     source: Source
     source_id: int
     items: Sequence[tuple[ArticleRecord, Validators]]
+    explain: bool = False
+    quiet: bool = False  # a baseline crawl of the source (alerts.first_crawl, --baseline)
 
 
 def store_batch(
@@ -70,16 +77,24 @@ def store_batch(
     indexed: list[tuple[int, int]] = []
     try:
         with database.session() as session:
+            source_id = batch.source_id
+            if database.dry_run:  # the source's row may have been rolled back with its run
+                source_id = ensure_source(
+                    session, batch.source.name, batch.source.url, batch.source.type
+                ).id
             results: list[StoreResult | Exception] = [
                 store_article(
                     session,
                     batch.config,
                     batch.source,
-                    batch.source_id,
+                    source_id,
                     record,
                     validators,
                     duplicates,
                     indexed,
+                    batch.explain,
+                    assess_now=database.dry_run,
+                    quiet=batch.quiet,
                 )
                 for record, validators in batch.items
             ]
@@ -91,7 +106,9 @@ def store_batch(
             return [exc]
     return [
         store_batch(
-            database, Batch(batch.config, batch.source, batch.source_id, [item]), duplicates
+            database,
+            Batch(batch.config, batch.source, batch.source_id, [item], batch.explain, batch.quiet),
+            duplicates,
         )[0]
         for item in batch.items
     ]
@@ -106,13 +123,50 @@ def store_article(
     validators: Validators,
     duplicates: SimhashIndex,
     indexed: list[tuple[int, int]] | None = None,
+    explain: bool = False,
+    *,
+    assess_now: bool = False,
+    quiet: bool = False,
 ) -> StoreResult:
     """Store one article in the caller's transaction; (id, simhash) of an original added to
-    `duplicates` is appended to `indexed`, for the caller to take back on rollback."""
+    `duplicates` is appended to `indexed`, for the caller to take back on rollback. `explain`:
+    the result says why (topics, figures and their quantities, alerts)."""
+    result = _store_article(
+        session,
+        config,
+        source,
+        source_id,
+        record,
+        validators,
+        duplicates,
+        indexed,
+        assess_now,
+        quiet,
+    )
+    if explain:
+        result.explanation = explanation(config, source, record, result)
+    return result
+
+
+def _store_article(
+    session: Session,
+    config: Config,
+    source: Source,
+    source_id: int,
+    record: ArticleRecord,
+    validators: Validators,
+    duplicates: SimhashIndex,
+    indexed: list[tuple[int, int]] | None,
+    assess_now: bool,
+    quiet: bool,
+) -> StoreResult:
     topics = match_topics(config, source, record.title, record.text)
     article = store.article_by_url(session, record.url)
     if article is None and not topics and not source.store_all:
+        remember_skipped(session, source_id, record, validators)
         return StoreResult("no_topic")
+    if article is None:  # no longer off-topic (a revision, or topics changed)
+        store.forget_skipped(session, record.url)
     now = validators.fetched_at
     is_new = article is None
     value = copy_of = None
@@ -169,10 +223,33 @@ def store_article(
         duplicates.add(article.id, value)
         if indexed is not None:
             indexed.append((article.id, value))
-    # alerts are decided at the end of the crawl, in publication order (alerts.assess)
-    return StoreResult(
+    # alerts are decided at the end of the crawl, in publication order (alerts.assess); a dry
+    # run keeps nothing for that step to read, so it decides here what would be raised
+    alerts = assess_version(session, config, version, baseline=quiet) if assess_now else []
+    result = StoreResult(
         "new_article" if is_new else "new_version", article.id, article.duplicate_of_id
     )
+    result.details = (sorted({t.topic for t in article.topics}), figures, alerts)
+    return result
+
+
+def remember_skipped(
+    session: Session, source_id: int, record: ArticleRecord, validators: Validators
+) -> None:
+    """An article matching no topic: kept aside with its text, so it is not downloaded again
+    while unchanged and can be re-matched when the topics change (`newsmon rematch`)."""
+    assert record.url is not None
+    row = store.skipped_by_url(session, [record.url]).get(record.url)
+    if row is None:
+        row = SkippedArticle(url=record.url, first_seen_at=validators.fetched_at)
+        session.add(row)
+    row.source_id = source_id
+    row.title, row.text, row.text_hash = record.title, record.text, record.text_hash
+    row.authors = record.authors
+    row.published_at, row.modified_at = record.published, record.modified
+    row.language = record.language
+    row.last_fetched_at = row.last_checked_at = validators.fetched_at
+    row.etag, row.last_modified = validators.etag, validators.last_modified
 
 
 def _first_copy(
@@ -207,3 +284,33 @@ def _figure_row(figure: FigureRecord) -> Figure:
         role=figure.role,
         assigned_by=figure.assigned_by,
     )
+
+
+def explanation(
+    config: Config, source: Source, record: ArticleRecord, result: StoreResult
+) -> list[str]:
+    """Lines saying what became of the article and why: how users tune keywords and units."""
+    lines = [f"{record.url}  ({result.outcome.replace('_', ' ')})"]
+    if record.title:
+        lines.append(f"  title: {record.title}")
+    if result.outcome == "no_topic":
+        lines.append(f"  topic: none ({why_no_match(config, source, record.title, record.text)})")
+        lines.append(f"  figures: {len(record.figures)} read, none assigned (no topic)")
+        return lines
+    if result.details is None:
+        lines.append("  text unchanged since the last crawl: nothing new to decide")
+        return lines
+    topics, figures, alerts = result.details
+    lines.append(f"  topic: {', '.join(topics) or 'none (kept: store_all)'}")
+    if result.duplicate_of is not None:
+        lines.append(f"  syndicated copy of article {result.duplicate_of}: raises no alert")
+    for figure in figures:
+        where = (
+            f"-> {figure.quantity} ({figure.assigned_by})" if figure.quantity else "-> no quantity"
+        )
+        lines.append(f"  figure {figure.text!r} = {figure.value:g} {figure.unit or ''} {where}")
+    if not figures:
+        lines.append("  figures: none")
+    for alert in alerts:  # a dry run's; a real crawl's are added once decided (spiders.crawl)
+        lines.append(f"  alert: {alert.kind} {alert.quantity}")
+    return lines

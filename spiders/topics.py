@@ -34,3 +34,20 @@ def match_topics(config: Config, source: Source, title: str | None, text: str) -
         for topic_id in config.source_topics(source)
         if keywords_match(config.topics[topic_id].keywords, haystack)
     ]
+
+
+def why_no_match(config: Config, source: Source, title: str | None, text: str) -> str:
+    """Why the article matches none of the source's topics, one reason per topic."""
+    haystack = f"{title or ''}\n{text}"
+    reasons = []
+    for topic_id in config.source_topics(source):
+        keywords = config.topics[topic_id].keywords
+        missing = [entry for entry in keywords.all if not _pattern(entry).search(haystack)]
+        excluded = [entry for entry in keywords.not_ if _pattern(entry).search(haystack)]
+        if missing:
+            reasons.append(f"{topic_id}: no {' / '.join(map(repr, missing))}")
+        elif keywords.any and not any(_pattern(e).search(haystack) for e in keywords.any):
+            reasons.append(f"{topic_id}: none of {', '.join(map(repr, keywords.any))}")
+        elif excluded:
+            reasons.append(f"{topic_id}: excluded by {', '.join(map(repr, excluded))}")
+    return "; ".join(reasons) or "the source has no topics"

@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from storage.models import Article, ArticleTopic, ArticleVersion, Figure, Source
+from storage.models import (
+    Alert,
+    Article,
+    ArticleTopic,
+    ArticleVersion,
+    Figure,
+    SkippedArticle,
+    Source,
+)
 
 CHUNK = 500  # URLs per IN (...) query: well under every backend's parameter limit
 
@@ -21,6 +29,17 @@ def articles_by_url(session: Session, urls: Iterable[str]) -> dict[str, Article]
         chunk = wanted[start : start + CHUNK]
         for article in session.scalars(select(Article).where(Article.url.in_(chunk))):
             found[article.url] = article
+    return found
+
+
+def skipped_by_url(session: Session, urls: Iterable[str]) -> dict[str, SkippedArticle]:
+    """The remembered off-topic articles among these (normalised) URLs, by URL."""
+    wanted = list(dict.fromkeys(urls))
+    found: dict[str, SkippedArticle] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        for row in session.scalars(select(SkippedArticle).where(SkippedArticle.url.in_(chunk))):
+            found[row.url] = row
     return found
 
 
@@ -115,7 +134,9 @@ def mark_checked(
     last_modified: str | None = None,
 ) -> None:
     """A revisit answered 304 (or with the same text): remember when, and any new validators."""
-    article = article_by_url(session, url)
+    article: Article | SkippedArticle | None = article_by_url(session, url)
+    if article is None:
+        article = skipped_by_url(session, [url]).get(url)
     if article is None:
         return
     article.last_checked_at = checked_at
@@ -133,3 +154,25 @@ def save_source_validators(
 def source_validators(session: Session, source_id: int) -> tuple[str | None, str | None]:
     source = session.get_one(Source, source_id)
     return source.etag, source.last_modified
+
+
+def forget_skipped(session: Session, url: str) -> None:
+    """The URL is stored as an article now: it is no longer remembered as off-topic."""
+    session.execute(delete(SkippedArticle).where(SkippedArticle.url == url))
+
+
+def alerts_by_article(
+    session: Session, article_ids: Sequence[int]
+) -> dict[int, list[tuple[str, str]]]:
+    """(kind, quantity) of the alerts raised about each of these articles, oldest first."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    wanted = list(dict.fromkeys(article_ids))
+    for start in range(0, len(wanted), CHUNK):
+        rows = session.execute(
+            select(Alert.article_id, Alert.kind, Alert.quantity)
+            .where(Alert.article_id.in_(wanted[start : start + CHUNK]))
+            .order_by(Alert.created_at)
+        )
+        for article_id, kind, quantity in rows:
+            found.setdefault(article_id, []).append((kind, quantity))
+    return found

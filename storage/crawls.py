@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 
 from storage.models import CrawlRun, Source, utcnow
 
-RUN_COUNTERS = ("requests", "not_modified", "new_articles", "new_versions", "duplicates", "errors")
+RUN_COUNTERS = (
+    "requests",
+    "not_modified",
+    "new_articles",
+    "new_versions",
+    "duplicates",
+    "skipped",
+    "errors",
+)
 
 
 @dataclass
@@ -23,6 +31,7 @@ class RunCounts:
     new_articles: int = 0
     new_versions: int = 0
     duplicates: int = 0
+    skipped: int = 0  # read, but matching none of the source's topics
     errors: int = 0
     error_counts: dict[str, int] = field(default_factory=dict)  # kind -> count
 
@@ -80,6 +89,16 @@ def abandon_running_runs(
         execution_options={"synchronize_session": False},
     )
     return result.rowcount or 0
+
+
+def last_complete_run_at(session: Session, source_id: int) -> datetime | None:
+    """When the source's last run that read everything it listed ('ok') started: what a sitemap
+    index's <lastmod> is compared with (a run cut short must not hide what it did not read)."""
+    return session.scalar(
+        select(func.max(CrawlRun.started_at)).where(
+            CrawlRun.source_id == source_id, CrawlRun.status == "ok"
+        )
+    )
 
 
 def last_runs(session: Session) -> dict[str, CrawlRun]:

@@ -84,6 +84,10 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    @property
+    def dry_run(self) -> bool:
+        return False
+
     def _alembic_config(self, connection: Any) -> AlembicConfig:
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS))
@@ -120,3 +124,21 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class DryRunDatabase(Database):
+    """The same archive, read and written as usual, but every transaction is rolled back:
+    `newsmon crawl --dry-run` decides everything and keeps nothing."""
+
+    @property
+    def dry_run(self) -> bool:
+        return True
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session:
+            session.begin()
+            try:
+                yield session
+            finally:
+                session.rollback()

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -252,7 +253,8 @@ class Delivery(Base):
 
 
 class CrawlRun(Base):
-    """One run of one source, with its counts; `status` is running, ok, failed or timeout."""
+    """One run of one source, with its counts; `status` is running, ok, failed, timeout or
+    interrupted (cut short: what it stored is kept, its source is read in full next time)."""
 
     __tablename__ = "crawl_runs"
 
@@ -269,6 +271,8 @@ class CrawlRun(Base):
     errors: Mapped[int] = mapped_column(default=0)
     error_counts: Mapped[dict[str, Any]] = mapped_column(default=dict)  # error kind -> count
     message: Mapped[str | None] = mapped_column(Text)
+    # articles read but matching none of the source's topics (remembered in skipped_articles)
+    skipped: Mapped[int] = mapped_column(default=0, server_default="0")
 
     source: Mapped[Source] = relationship(back_populates="runs")
 
@@ -283,3 +287,63 @@ class DaemonState(Base):
     host: Mapped[str] = mapped_column(String(255))
     started_at: Mapped[datetime]
     beat_at: Mapped[datetime]
+
+
+class SourceDocument(Base):
+    """Validators of the further documents a source reads (a feed its listing page announces,
+    a sitemap index's children), for conditional requests; saved with the source's own."""
+
+    __tablename__ = "source_documents"
+    __table_args__ = (UniqueConstraint("source_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2048))
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+
+
+class RobotsTxt(Base):
+    """A site's robots.txt as last fetched, reused by later crawls until `expires_at` (its
+    Cache-Control max-age, at most 24 h): one request per site per day, not per poll."""
+
+    __tablename__ = "robots_txt"
+
+    host: Mapped[str] = mapped_column(String(300), primary_key=True)  # host[:port]
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: unreachable, allow all
+    fetched_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class SkippedArticle(Base):
+    """An article read but matching none of its source's topics: remembered (with its text) so
+    it is not downloaded again while unchanged, and re-matched when the topics change."""
+
+    __tablename__ = "skipped_articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="SET NULL"), index=True
+    )
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    authors: Mapped[list[str]] = mapped_column(default=list)
+    published_at: Mapped[datetime | None]
+    modified_at: Mapped[datetime | None]
+    language: Mapped[str | None] = mapped_column(String(16))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_fetched_at: Mapped[datetime | None]
+    last_checked_at: Mapped[datetime | None]
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+
+
+class Setting(Base):
+    """Small facts newsmon keeps about itself, by name (the topic config's fingerprint)."""
+
+    __tablename__ = "settings"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,5 +1,6 @@
-"""Real peers on 127.0.0.1 for alert tests: an HTTP server standing in for Slack and webhooks
-(scripted answers, recorded requests) and an SMTP server (aiosmtpd) that keeps what it receives.
+"""Real peers on 127.0.0.1 for tests: an HTTP server standing in for Slack and webhooks
+(scripted answers, recorded requests), an SMTP server (aiosmtpd) that keeps what it receives,
+and a page server for small news sites (`page_server`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -178,3 +179,39 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
     finally:
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
+
+
+# A page: (content type, body) or (content type, body, seconds to wait before answering).
+Page = tuple[str, str] | tuple[str, str, float]
+
+
+@contextmanager
+def page_server(answer: Callable[[str], Page | None]) -> Iterator[str]:
+    """Serve GET requests on 127.0.0.1 from `answer(path)` (None: 404); yields the base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server hook name
+            page = answer(self.path)
+            if page is None:
+                self.send_error(404)
+                return
+            if len(page) == 3:
+                time.sleep(page[2])
+            data = page[1].encode()
+            self.send_response(200)
+            self.send_header("Content-Type", page[0])
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # keep test output clean
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

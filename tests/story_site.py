@@ -3,10 +3,10 @@ and one RSS feed per outlet (the first path segment), on 127.0.0.1."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from peers import page_server
 
 
 class StorySite:
@@ -39,30 +39,6 @@ class StorySite:
 
     @contextmanager
     def serve(self) -> Iterator[StorySite]:
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server hook name
-                page = site._page(self.path)
-                if page is None:
-                    self.send_error(404)
-                    return
-                data = page[1].encode()
-                self.send_response(200)
-                self.send_header("Content-Type", page[0])
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass  # keep test output clean
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{server.server_address[1]}"
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
+        with page_server(self._page) as base:
+            self.base = base
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()

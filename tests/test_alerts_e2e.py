@@ -15,14 +15,12 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from peers import HTTPPeer, Mailbox, free_port, smtp_server
+from peers import HTTPPeer, Mailbox, free_port, page_server, smtp_server
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_TOPICS = (
@@ -139,34 +137,9 @@ class StorySite:
 
     @contextmanager
     def serve(self) -> Iterator[StorySite]:
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server hook name
-                page = site.pages().get(self.path)
-                if page is None:
-                    self.send_error(404)
-                    return
-                content_type, body = page
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass  # keep test output clean
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{server.server_address[1]}"
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
+        with page_server(lambda path: self.pages().get(path)) as base:
+            self.base = base
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()
 
 
 def newsmon(config: Path, *args: str) -> subprocess.CompletedProcess[str]:

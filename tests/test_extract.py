@@ -169,3 +169,23 @@ def test_extract_bad_sources_are_named_and_exit_2(site: NewsSite, tmp_path: Path
         "newsmon: 3 of 4 sources could not be read",
     ]
     assert "Traceback" not in result.stderr.decode()
+
+
+BODY = "Officials said on Monday that 1,200 people had been evacuated from the valley. " * 4
+
+
+def test_a_page_trafilatura_finds_nothing_in_is_read_from_its_declared_body() -> None:
+    html = (
+        '<html><head><script type="application/ld+json">'
+        f'{{"@type": "NewsArticle", "headline": "Evacuations", "articleBody": "{BODY}"}}'
+        '</script></head><body><div id="app"></div><nav><a href="/">Home</a></nav></body></html>'
+    )
+    record = extract_article(html, "https://example.org/a")
+    assert record.text == BODY.strip() and "Home" not in record.text
+
+
+def test_a_page_with_nothing_but_furniture_still_has_no_text() -> None:
+    html = "<html><body><nav><ul><li><a href='/'>Home</a></li></ul></nav></body></html>"
+    with pytest.raises(ExtractionError) as caught:
+        extract_article(html, "https://example.org/a")
+    assert caught.value.kind == "no_text"

@@ -124,3 +124,15 @@ def test_a_context_word_must_occur_where_any_is_given() -> None:
         (5000, "h/cases"),
         (9000, None),
     ]
+
+
+def test_who_says_so_is_not_what_is_counted() -> None:
+    tracked = {
+        "nk/casualties": QuantitySpec(
+            units=("killed", "casualties"), context_not=("Ukrainian", "Russia has")
+        )
+    }
+    said = "At least 40 North Korean soldiers were killed, according to Ukrainian officials."
+    assert _assigned(said, tracked) == [(40, "nk/casualties")]
+    other_army = "Russia has lost more than 600,000 soldiers, according to Ukrainian officials."
+    assert _assigned(other_army, tracked) == [(600_000, None)]

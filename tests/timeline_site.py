@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import random
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from peers import page_server
 
 FILLER = [
     "The deployment has alarmed officials in Seoul and Kyiv, who have traded intelligence on "
@@ -107,32 +106,6 @@ class StorySite:
 
     @contextmanager
     def serve(self) -> Iterator[StorySite]:
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server hook name
-                answer = site._answer(self.path)
-                if answer is None:
-                    self.send_error(404)
-                    return
-                content_type, body, delay = answer
-                time.sleep(delay)
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass  # keep test output clean
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{server.server_address[1]}"
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
+        with page_server(self._answer) as base:
+            self.base = base
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()

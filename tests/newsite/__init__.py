@@ -272,6 +272,9 @@ class NewsSite:
         self.not_modified: Counter[str] = Counter()
         self.user_agents: set[str] = set()
         self.huge_size = 64 * 1024
+        self.article_delay = 0.0  # seconds each article page waits before its answer
+        self.in_flight = 0  # requests being answered now, and the most at once
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._stories = [self._story(i) for i in range(1, articles + 2)]  # +1: stage 2's new one
@@ -668,6 +671,16 @@ it.</p></div>
     # --- serving ----------------------------------------------------------------------------
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            self._answer_one(handler)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer_one(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path.split("?", 1)[0].split("#", 1)[0]
         conditional = "If-None-Match" in handler.headers or "If-Modified-Since" in handler.headers
         with self._lock:
@@ -677,6 +690,8 @@ it.</p></div>
             self.user_agents.add(handler.headers.get("User-Agent", ""))
         if path == "/broken/slow.html":
             time.sleep(SLOW_SECONDS)
+        if self.article_delay and path.startswith("/world/20"):  # an article page
+            time.sleep(self.article_delay)
         if path == "/broken/loop.html":
             handler.send_response(302)
             handler.send_header("Location", "/broken/loop.html")
@@ -758,3 +773,4 @@ it.</p></div>
             self.hits.clear()
             self.conditional_hits.clear()
             self.not_modified.clear()
+            self.max_in_flight = 0
