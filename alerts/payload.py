@@ -1,4 +1,4 @@
-"""The alert record every channel formats from: the webhook schema documented in README.md.
+"""The alert record every channel formats from: the webhook schema documented in docs/alerts.md.
 
 Built once, when the alert is decided, and stored in Alert.payload, so a delivery retried a day
 later says exactly what it would have said at once.

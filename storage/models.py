@@ -220,7 +220,7 @@ class Alert(Base):
         ForeignKey("figures.id", ondelete="SET NULL")
     )
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
-    payload: Mapped[dict[str, Any]]  # the webhook schema (README), built once at decision time
+    payload: Mapped[dict[str, Any]]  # the webhook schema (docs/alerts.md), built at decision
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     deliveries: Mapped[list[Delivery]] = relationship(

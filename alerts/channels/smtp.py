@@ -136,7 +136,7 @@ class EmailSender(Sender[EmailChannel]):
                 if settings.security == "starttls":
                     smtp.starttls(context=ssl.create_default_context())
                 password = settings.password.get_secret_value() if settings.password else ""
-                if settings.username and password:  # README: login when both are non-empty
+                if settings.username and password:  # login only when both are given
                     smtp.login(settings.username, password)
                 sending = True  # from here on, a lost connection may follow an accepted mail
                 refused = smtp.send_message(mail)

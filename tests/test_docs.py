@@ -1,0 +1,71 @@
+"""The documentation a newcomer reads: a short README whose links work, every command in
+docs/commands.md and every config key in docs/configuration.md."""
+
+from __future__ import annotations
+
+import re
+import typing
+from pathlib import Path
+
+import click
+from pydantic import BaseModel
+
+import config
+from cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+DOCS = REPO / "docs"
+
+
+def _commands(group: click.Group, prefix: str = "newsmon") -> list[str]:
+    names = []
+    for name, command in group.commands.items():
+        names.append(f"{prefix} {name}")
+        if isinstance(command, click.Group):
+            names += _commands(command, f"{prefix} {name}")
+    return names
+
+
+def _models(model: type[BaseModel], seen: set[type[BaseModel]]) -> None:
+    if model in seen:
+        return
+    seen.add(model)
+    for field in model.model_fields.values():
+        for arg in _type_args(field.annotation):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                _models(arg, seen)
+
+
+def _type_args(annotation: object) -> list[object]:
+    found = [annotation]
+    for arg in typing.get_args(annotation):
+        found += _type_args(arg)
+    return found
+
+
+def test_readme_is_short_and_every_link_resolves() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert len(readme.encode()) <= 12 * 1024
+    pages = [REPO / "README.md", *DOCS.glob("*.md")]
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+\.md)(?:#[^)]*)?\)", page.read_text()):
+            assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_every_command_is_documented() -> None:
+    commands = (DOCS / "commands.md").read_text()
+    missing = [name for name in _commands(main) if f"`{name}" not in commands]
+    assert missing == []
+
+
+def test_every_config_key_is_documented() -> None:
+    reference = (DOCS / "configuration.md").read_text()
+    models: set[type[BaseModel]] = set()
+    _models(config.Config, models)
+    missing = sorted(
+        f"{model.__name__}.{field.alias or name}"
+        for model in models
+        for name, field in model.model_fields.items()
+        if not re.search(rf"`[^`]*\b{re.escape(field.alias or name)}\b[^`]*`", reference)
+    )
+    assert missing == []
