@@ -18,7 +18,7 @@ from twisted.internet.defer import TimeoutError as DeferTimeoutError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from spiders.reach import RefusedRequest
+from newsmon.spiders.reach import RefusedRequest
 
 TIMEOUTS = (
     DownloadTimeoutError,

@@ -23,7 +23,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from spiders.urls import DEFAULT_PORTS
+from newsmon.spiders.urls import DEFAULT_PORTS
 
 SAME_ORIGIN = "newsmon_same_origin"  # request meta: this request must stay on the source's origin
 

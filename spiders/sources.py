@@ -18,15 +18,15 @@ from lxml import etree
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from spiders.bodies import BodyTooLarge, gunzip_bounded, is_gzip
-from spiders.extract import parse_datetime
-from spiders.failures import failure_kind
-from spiders.jobs import SourceJob
-from spiders.reach import SAME_ORIGIN, on_origin
-from spiders.revisits import Known, decide_request
-from spiders.urls import looks_like_article, normalise_url
-from storage import articles as store
-from storage.models import utcnow
+from newsmon.spiders.bodies import BodyTooLarge, gunzip_bounded, is_gzip
+from newsmon.spiders.extract import parse_datetime
+from newsmon.spiders.failures import failure_kind
+from newsmon.spiders.jobs import SourceJob
+from newsmon.spiders.reach import SAME_ORIGIN, on_origin
+from newsmon.spiders.revisits import Known, decide_request
+from newsmon.spiders.urls import looks_like_article, normalise_url
+from newsmon.storage import articles as store
+from newsmon.storage.models import utcnow
 
 log = logging.getLogger("newsmon.crawl")
 

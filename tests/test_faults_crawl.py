@@ -16,7 +16,7 @@ from pathlib import Path
 
 from peers import Raw, raw_server
 
-from storage import Database
+from newsmon.storage import Database
 from tests.newsite.config import site_config
 from tests.test_spiders_crawl import runs
 
@@ -36,7 +36,7 @@ def crawl_measured(config: Path) -> tuple[subprocess.CompletedProcess[str], int]
         "sys.exit(r.returncode)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", wrapper, sys.executable, "-m", "cli", "--config", str(config),
+        [sys.executable, "-c", wrapper, sys.executable, "-m", "newsmon.cli", "--config", str(config),
          "crawl"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
@@ -46,7 +46,7 @@ def crawl_measured(config: Path) -> tuple[subprocess.CompletedProcess[str], int]
 
 def crawl(config: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cli", "--config", str(config), "crawl"],
+        [sys.executable, "-m", "newsmon.cli", "--config", str(config), "crawl"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 

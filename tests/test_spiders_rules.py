@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from config import parse_config
-from spiders.revisits import Known, decide_request
-from spiders.simhash import SimhashIndex, distance, resemblance, simhash
-from spiders.topics import match_topics
-from spiders.urls import looks_like_article, normalise_url
+from newsmon.config import parse_config
+from newsmon.spiders.revisits import Known, decide_request
+from newsmon.spiders.simhash import SimhashIndex, distance, resemblance, simhash
+from newsmon.spiders.topics import match_topics
+from newsmon.spiders.urls import looks_like_article, normalise_url
 
 
 @pytest.mark.parametrize(
