@@ -36,8 +36,8 @@ def crawl_measured(config: Path) -> tuple[subprocess.CompletedProcess[str], int]
         "sys.exit(r.returncode)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", wrapper, sys.executable, "-m", "newsmon.cli", "--config", str(config),
-         "crawl"],
+        [sys.executable, "-c", wrapper, sys.executable, "-m", "newsmon.cli",
+         "--config", str(config), "crawl"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     kb = int(result.stdout.rsplit("RSS_KB", 1)[1].split()[0])
