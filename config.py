@@ -163,6 +163,8 @@ class Source(Strict):
     cron: Cron | None = None
     topics: list[str] | None = None  # None: every topic
     follow: str | None = None  # regex for article links on a `page` source
+    # further hosts (`host` or `host:port`) a `page` source's articles may be on
+    allowed_hosts: list[str] = []
     store_all: bool = False  # keep articles that match no topic
 
     @field_validator("url")
@@ -290,6 +292,12 @@ class Crawl(Strict):
     revisit_window: Duration = timedelta(hours=48)
     revisit_every: Duration = timedelta(hours=1)
     extract_workers: int = Field(default=0, ge=0)  # 0: one per core
+    # bounds on what one source can make one crawl do (the rest waits for the next crawl)
+    max_articles_per_source: int = Field(default=1000, ge=1)
+    max_sitemap_depth: int = Field(default=3, ge=0)  # index -> index -> ... levels followed
+    max_sitemap_children: int = Field(default=200, ge=1)  # child sitemaps per source per crawl
+    # requests to loopback/private/link-local/metadata addresses (off: only a source's own host)
+    allow_private_addresses: bool = False
 
 
 class Daemon(Strict):

@@ -122,6 +122,9 @@ def crawl_settings(config: Config) -> Settings:
             "DOWNLOADER_MIDDLEWARES": {
                 "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
                 "newsmon.spiders.robots.SharedRobotsTxtMiddleware": 100,
+                # first: a refused request costs no robots.txt either; a redirect comes back
+                # through it as a new request, so every hop is checked
+                "newsmon.spiders.reach.AddressGuard": 50,
                 "newsmon.spiders.pipeline.RequestCounter": 950,
                 "newsmon.spiders.throttle.SharedConcurrency": 990,
             },
@@ -270,7 +273,7 @@ def _assess(
     had its first crawl (a failed one gets its baseline next time)."""
     assess_sources(database, config, [job.source_id for job in jobs], quiet)
     # a run cut short has not had its first crawl: its baseline goes on next time
-    done = [job.source_id for job in jobs if job.failed is None and job.complete]
+    done = [job.source_id for job in jobs if job.failed is None and job.complete and not job.left]
     with database.session() as session:
         mark_first_crawl_done(session, done, utcnow())
     for job, report in zip(jobs, reports, strict=True):
@@ -308,11 +311,13 @@ def _finish(
         for job in jobs:
             complete = job.complete and crash is None
             keep = not database.dry_run  # a dry run's rows (runs, sources) were never kept
-            if keep and complete and job.validators_changed and job.failed is None:
+            # a limited source is read again next time for what it left
+            save = complete and not job.left
+            if keep and save and job.validators_changed and job.failed is None:
                 store.save_source_validators(
                     session, job.source_id, job.new_etag, job.new_last_modified
                 )
-            if keep and complete and not job.failed and (job.new_documents or job.context.refetch):
+            if keep and save and not job.failed and (job.new_documents or job.context.refetch):
                 # documents answered 304 keep their validators; new answers replace them
                 save_document_validators(
                     session, job.source_id, {**job.documents, **job.new_documents}
@@ -321,6 +326,8 @@ def _finish(
                 status, message = "failed", job.failed
             elif not complete:
                 status, message = "interrupted", cut or f"interrupted: {job.closed_reason}"
+            elif job.left:
+                status, message = "limited", f"limited: {job.left} left for the next crawl"
             else:
                 status, message = "ok", job.first_error
             if keep:

@@ -18,6 +18,8 @@ from twisted.internet.defer import TimeoutError as DeferTimeoutError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from newsmon.spiders.reach import RefusedRequest
+
 TIMEOUTS = (
     DownloadTimeoutError,
     DeferTimeoutError,
@@ -47,8 +49,12 @@ def failure_kind(failure: Failure) -> tuple[str, str]:
         return "too_large", "response larger than crawl.max_size"
     if isinstance(exc, CannotResolveHostError | twisted_error.DNSLookupError):
         return "dns", "host name not found"
+    if isinstance(exc, RefusedRequest):
+        return exc.kind, exc.description
     if isinstance(exc, IgnoreRequest):
         text = str(exc)
+        if "DOWNLOAD_MAXSIZE" in text:  # Scrapy's bound on Content-Encoding decompression
+            return "too_large", "response larger than crawl.max_size once decompressed"
         if "robots" in text:
             return "robots", "forbidden by robots.txt"
         if "redirect" in text:

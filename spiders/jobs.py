@@ -62,6 +62,11 @@ class SourceJob:
     # `crawl --explain`: (article id, lines) per article read
     explanations: list[tuple[int | None, list[str]]] = field(default_factory=list)
     quiet: bool = False  # a baseline crawl of this source: no per-figure alerts
+    # the crawl's bounds (crawl.max_articles_per_source, max_sitemap_children): what this
+    # source used, and what it left for the next crawl (then its run is `limited`)
+    articles_requested: int = 0
+    sitemap_children: int = 0
+    left: int = 0
 
     @property
     def complete(self) -> bool:

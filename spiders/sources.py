@@ -5,12 +5,11 @@ that are new, or fresh enough to be checked for revisions.
 
 from __future__ import annotations
 
-import gzip
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
@@ -19,11 +18,13 @@ from lxml import etree
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from newsmon.spiders.bodies import BodyTooLarge, gunzip_bounded, is_gzip
 from newsmon.spiders.extract import parse_datetime
 from newsmon.spiders.failures import failure_kind
 from newsmon.spiders.jobs import SourceJob
+from newsmon.spiders.reach import SAME_ORIGIN, on_origin
 from newsmon.spiders.revisits import Known, decide_request
-from newsmon.spiders.urls import looks_like_article, normalise_url, same_site
+from newsmon.spiders.urls import looks_like_article, normalise_url
 from newsmon.storage import articles as store
 from newsmon.storage.models import utcnow
 
@@ -66,6 +67,8 @@ class SourceSpider(scrapy.Spider):
     def __init__(self, job: SourceJob, **kwargs: Any) -> None:
         super().__init__(name=f"{self.source_type}:{job.source.name}", **kwargs)
         self.job = job
+        # where the source is: its URL, and where that URL redirected to (http -> https, say)
+        self.origins = [job.source.url]
 
     # --- the source document ---------------------------------------------------------------
 
@@ -89,6 +92,7 @@ class SourceSpider(scrapy.Spider):
             self.job.counts.not_modified += 1
             self.job.progress()
             return
+        self.origins.append(response.url)
         self.job.new_etag = _header(response, "ETag")
         self.job.new_last_modified = _header(response, "Last-Modified")
         self.job.validators_changed = True
@@ -98,7 +102,7 @@ class SourceSpider(scrapy.Spider):
         """Parse the document and yield requests (articles, or further source documents)."""
         raise NotImplementedError  # each source type's spider says how to read its document
 
-    def document_request(self, url: str, reader: str) -> scrapy.Request:
+    def document_request(self, url: str, reader: str, depth: int = 0) -> scrapy.Request:
         """A conditional request for a further document of the source (a feed its listing page
         announces, a child sitemap), read by the method named `reader` unless it is a 304."""
         etag, modified = self.job.documents.get(url, (None, None))
@@ -113,7 +117,7 @@ class SourceSpider(scrapy.Spider):
             callback=self.parse_document,
             errback=self.source_failed,
             cb_kwargs={"reader": reader, "key": url},
-            meta={"handle_httpstatus_list": [304]},
+            meta={"handle_httpstatus_list": [304], "sitemap_depth": depth},
         )
 
     def parse_document(self, response: Response, reader: str, key: str) -> Iterator[scrapy.Request]:
@@ -136,6 +140,23 @@ class SourceSpider(scrapy.Spider):
         self.job.failed = self.job.failed or f"{url}: {description}"
         self.job.validators_changed = False  # read it in full next time
         self._count_error(kind, url, description)
+
+    def inflated(self, response: Response) -> bytes | None:
+        """The document's body, gunzipped (`.xml.gz`) within crawl.max_size; None when it
+        cannot be read, counted and failing the source."""
+        body = response.body
+        if not is_gzip(body):
+            return body
+        try:
+            return gunzip_bounded(body, self.job.context.config.crawl.max_size)
+        except BodyTooLarge:
+            self.source_error(
+                "too_large", response.url, "larger than crawl.max_size once gunzipped"
+            )
+        except (OSError, EOFError):
+            kind = "malformed_sitemap" if self.source_type == "sitemap" else "malformed_feed"
+            self.source_error(kind, response.url, "broken gzip data")
+        return None
 
     # --- articles ------------------------------------------------------------------------------
 
@@ -161,10 +182,12 @@ class SourceSpider(scrapy.Spider):
             }
         now = utcnow()
         crawl = context.config.crawl
+        same_origin = self.source_type == "page"
+        left = 0
         # claimed all at once, before Scrapy consumes the requests lazily: another source's
         # listing read meanwhile must see these URLs as taken
         requests = []
-        for url, link in wanted.items():
+        for url, link in _newest_first(wanted):
             decision = decide_request(
                 known.get(url), link.modified, now, crawl.revisit_window, crawl.revisit_every
             )
@@ -172,6 +195,10 @@ class SourceSpider(scrapy.Spider):
                 decision = {}  # `crawl --refetch`: every listed article, unconditionally
             if decision is None:
                 continue
+            if self.job.articles_requested >= crawl.max_articles_per_source:
+                left += 1  # older than what was taken: read by a later crawl
+                continue
+            self.job.articles_requested += 1
             context.requested.add(url)
             requests.append(
                 scrapy.Request(
@@ -183,11 +210,20 @@ class SourceSpider(scrapy.Spider):
                         "handle_httpstatus_list": [304],
                         "article_url": url,
                         "listed_modified": link.modified,
+                        SAME_ORIGIN: same_origin,  # redirects re-checked (spiders/reach.py)
                     },
                     dont_filter=True,  # deduplicated above; a redirect loop must reach its limit
                 )
             )
+        if left:
+            self.limited(left, "article(s)", "crawl.max_articles_per_source")
         yield from requests
+
+    def limited(self, left: int, what: str, setting: str) -> None:
+        """A bound of the crawl was reached: counted once, the rest waits for the next crawl
+        (the run is `limited`: validators are not saved, so the source is read again)."""
+        self.job.left += left
+        self._count_error("over_limit", self.job.source.url, f"{left} {what} left ({setting})")
 
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
         url = response.meta["article_url"]
@@ -242,11 +278,14 @@ class FeedSpider(SourceSpider):
         yield from self.read_feed(response)
 
     def read_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        if not response.body.strip():
+        body = self.inflated(response)
+        if body is None:
+            return
+        if not body.strip():
             self.source_error("empty", response.url, "empty feed")
             return
         parsed = feedparser.parse(
-            response.body,
+            body,
             response_headers={"content-type": _header(response, "Content-Type") or ""},
         )
         if not parsed.version and not parsed.entries:
@@ -291,30 +330,56 @@ class SitemapSpider(SourceSpider):
     source_type = "sitemap"
 
     def read_source(self, response: Response) -> Iterator[scrapy.Request]:
-        body = response.body
-        if body[:2] == b"\x1f\x8b":
-            try:
-                body = gzip.decompress(body)
-            except (OSError, EOFError):
-                self.source_error("malformed_sitemap", response.url, "broken gzip data")
-                return
+        body = self.inflated(response)
+        if body is None:
+            return
         root = etree.fromstring(body, _XML_PARSER) if body.strip() else None
         if root is None:
             self.source_error("malformed_sitemap", response.url, "not an XML sitemap")
             return
         kind = etree.QName(root).localname
         if kind == "sitemapindex":
-            since = self.job.previous_run_at
-            for loc in _locs(root, "sitemap"):
-                if since is not None and loc.modified is not None and loc.modified < since:
-                    continue  # its <lastmod> says it has not changed since our last run
-                yield self.document_request(
-                    normalise_url(loc.url, base=response.url), "read_source"
-                )
+            depth = response.meta.get("sitemap_depth", 0) + 1
+            yield from self.read_index(root, response.url, depth)
         elif kind == "urlset":
             yield from self.follow(_locs(root, "url"))
         else:
             self.source_error("malformed_sitemap", response.url, f"unexpected <{kind}> root")
+
+    def read_index(self, root: etree._Element, url: str, depth: int) -> Iterator[scrapy.Request]:
+        """The index's children, newest first, within the crawl's depth and count bounds."""
+        crawl = self.job.context.config.crawl
+        if depth > crawl.max_sitemap_depth:
+            # deeper than configured: never read (a later crawl would meet the same depth)
+            self._count_error("over_limit", url, f"sitemap index nested deeper than "
+                              f"crawl.max_sitemap_depth ({crawl.max_sitemap_depth})")  # fmt: skip
+            return
+        since = self.job.previous_run_at
+        left = 0
+        for loc in [
+            link for _, link in _newest_first({loc.url: loc for loc in _locs(root, "sitemap")})
+        ]:
+            if since is not None and loc.modified is not None and loc.modified < since:
+                continue  # its <lastmod> says it has not changed since our last run
+            if self.job.sitemap_children >= crawl.max_sitemap_children:
+                left += 1
+                continue
+            self.job.sitemap_children += 1
+            yield self.document_request(normalise_url(loc.url, base=url), "read_source", depth)
+        if left:
+            self.limited(left, "child sitemap(s)", "crawl.max_sitemap_children")
+
+
+def _newest_first(links: dict[str, Link]) -> list[tuple[str, Link]]:
+    """Dated links newest first, then undated ones in document order (feeds list newest
+    first): what a bounded crawl reads first."""
+    return sorted(
+        links.items(),
+        key=lambda item: (item[1].modified is None, -(item[1].modified or _EPOCH).timestamp()),
+    )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _locs(root: etree._Element, element: str) -> list[Link]:
@@ -350,6 +415,8 @@ class PageSpider(SourceSpider):
         links = []
         for href in response.css("a::attr(href)").getall():
             url = normalise_url(href, base=response.url)
+            if not self.on_site(url):
+                continue  # another site, or another port of this host: not what was meant
             if follow is not None:
                 if follow.search(url):
                     links.append(Link(url))
@@ -361,10 +428,13 @@ class PageSpider(SourceSpider):
             href = node.attrib.get("href")
             if href and feed_type in FEED_TYPES:
                 url = normalise_url(href, base=response.url)
-                if same_site(url, response.url):
+                if self.on_site(url):
                     yield self.document_request(url, "read_feed")
 
     read_feed = FeedSpider.read_feed
+
+    def on_site(self, url: str) -> bool:
+        return any(on_origin(url, at, self.job.source.allowed_hosts) for at in self.origins)
 
 
 SPIDERS: dict[str, type[SourceSpider]] = {

@@ -102,7 +102,7 @@ def record_crawl_outcome(
         .where(
             Source.name == source_name,
             CrawlRun.started_at >= started_at,
-            CrawlRun.status.in_(("ok", "interrupted")),
+            CrawlRun.status.in_(("ok", "limited", "interrupted")),
         )
     ).all()
     for run in cut_short:

@@ -253,8 +253,9 @@ class Delivery(Base):
 
 
 class CrawlRun(Base):
-    """One run of one source, with its counts; `status` is running, ok, failed, timeout or
-    interrupted (cut short: what it stored is kept, its source is read in full next time)."""
+    """One run of one source, with its counts; `status` is running, ok, limited (a crawl bound
+    left some for the next crawl), failed, timeout or interrupted (cut short: what it stored
+    is kept, its source is read in full next time)."""
 
     __tablename__ = "crawl_runs"
 

@@ -12,6 +12,7 @@ import json
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -203,6 +204,43 @@ def page_server(answer: Callable[[str], Page | None]) -> Iterator[str]:
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # keep test output clean
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# A raw answer: (status, headers, body).
+Raw = tuple[int, dict[str, str], bytes]
+
+
+@contextmanager
+def raw_server(answer: Callable[[str], Raw | None], hits: Counter[str]) -> Iterator[str]:
+    """Serve GET requests on 127.0.0.1 from `answer(path)` as given (None: 404), counting
+    each path in `hits`; yields the base URL. For redirects, compressed and hostile bodies."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server hook name
+            hits[self.path] += 1
+            raw = answer(self.path)
+            if raw is None:
+                self.send_error(404)
+                return
+            status, headers, body = raw
+            self.send_response(status)
+            for name, value in {"Content-Length": str(len(body)), **headers}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the crawler may hang up on a bomb
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # keep test output clean
