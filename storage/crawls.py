@@ -103,18 +103,21 @@ def last_complete_run_at(session: Session, source_id: int) -> datetime | None:
 
 
 def last_runs(session: Session, source_names: Collection[str] | None = None) -> dict[str, CrawlRun]:
-    """Source name -> its most recent run (of these sources; default: all). One probe of
-    ix_crawl_runs_source_latest per source, never a read of the whole run history."""
+    """Source name -> its most recent run (of these sources; default: all). Per source one
+    probe of ix_crawl_runs_source_latest, then the runs by primary key: never a read of the
+    whole run history (in one query, PostgreSQL's planner hashes all of crawl_runs)."""
     latest = (
         select(func.max(CrawlRun.id))
         .where(CrawlRun.source_id == Source.id)
         .correlate(Source)
         .scalar_subquery()
     )
-    query = select(Source.name, CrawlRun).join(CrawlRun, CrawlRun.id == latest)
+    query = select(Source.name, latest)
     if source_names is not None:
         query = query.where(Source.name.in_(list(source_names)))
-    return {name: run for name, run in session.execute(query)}
+    names = {run_id: name for name, run_id in session.execute(query) if run_id is not None}
+    runs = session.scalars(select(CrawlRun).where(CrawlRun.id.in_(list(names))))
+    return {names[run.id]: run for run in runs}
 
 
 def last_run_times(session: Session) -> dict[str, datetime]:

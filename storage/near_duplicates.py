@@ -9,15 +9,18 @@ differed by more than its radius, the hashes would differ in at least 3 + 3 + 2 
 Why not the usual eight exact 8-bit bands: a band value is shared by 1/256 of the archive, so a
 lookup at 1M originals reads ~31,000 rows. Blocks of 21-22 bits are shared by ~1/2M-1/4M; the
 508 probes cost the same at any size and read ~180 rows at 1M originals (multi-index hashing,
-Norouzi et al.; Manku et al. for SimHash). Each query is one `IN` over the index.
+Norouzi et al.; Manku et al. for SimHash), in one query over the table's primary key.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import cache
 from itertools import combinations
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, Integer, any_, column, func, insert, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from storage.models import SimhashBlock
@@ -48,13 +51,21 @@ def radii(max_distance: int) -> list[int]:
 def probe_keys(value: int, max_distance: int) -> list[int]:
     """Every key a hash within `max_distance` bits of `value` has at least one of."""
     keys = []
-    blocks = zip(block_keys(value), radii(max_distance), BLOCKS, strict=True)
-    for key, radius, (_shift, bits) in blocks:
-        for flips in range(radius + 1):
-            for positions in combinations(range(bits), flips):
-                mask = sum(1 << position for position in positions)
-                keys.append(key ^ mask)
+    for key, radius, (_shift, bits) in zip(
+        block_keys(value), radii(max_distance), BLOCKS, strict=True
+    ):
+        keys += [key ^ mask for mask in _flips(bits, radius)]
     return keys
+
+
+@cache
+def _flips(bits: int, radius: int) -> tuple[int, ...]:
+    """Masks flipping at most `radius` of `bits` low bits (0 first: the block itself)."""
+    return tuple(
+        sum(1 << position for position in positions)
+        for flips in range(radius + 1)
+        for positions in combinations(range(bits), flips)
+    )
 
 
 def add_original(session: Session, article_id: int, value: int, first_seen_at: datetime) -> None:
@@ -79,13 +90,22 @@ def candidates(session: Session, value: int, max_distance: int, since: datetime)
     `value`, oldest (smallest id) first: one query through the block index."""
     rows = session.execute(
         select(SimhashBlock.article_id, SimhashBlock.simhash).where(
-            SimhashBlock.block_key.in_(probe_keys(value, max_distance)),
+            _key_in(session, probe_keys(value, max_distance)),
             SimhashBlock.first_seen_at >= since,
         )
     )
     return sorted(
         {article_id for article_id, other in rows if _distance(value, other) <= max_distance}
     )
+
+
+def _key_in(session: Session, keys: list[int]) -> ColumnElement[bool]:
+    """block_key among the 508 probed keys, passed as one parameter: binding (and, on
+    PostgreSQL, parsing) 508 parameters cost 1.5x (SQLite) to 5x (PostgreSQL) the lookup."""
+    if session.get_bind().dialect.name == "postgresql":
+        return SimhashBlock.block_key == any_(literal(keys, ARRAY(Integer)))
+    listed = select(column("value", Integer)).select_from(func.json_each(json.dumps(keys)))
+    return SimhashBlock.block_key.in_(listed.scalar_subquery())
 
 
 def _distance(a: int, b: int) -> int:
