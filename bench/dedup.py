@@ -357,7 +357,7 @@ def old_index(url: str, lookups: int) -> dict[str, float]:
                     Article.duplicate_of_id.is_(None),
                     Article.first_seen_at >= SINCE,
                 )
-            ).tuples()
+            )
         )
     index = OldSimhashIndex(known)
     load = time.perf_counter() - started
