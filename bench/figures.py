@@ -20,6 +20,7 @@ only when the test split is to be retired.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -196,8 +197,18 @@ def main(argv: list[str] | None = None) -> int:
         print(HEADER)
         for name, part in _parts(external):
             print(figure_line(name, score(part, extract_figures)))
-        rate = speed([item.text for item in external], max(args.min_seconds, 2.0))
-        print(f"speed {rate:,.0f} sentences/s over all external sentences (one process)")
+        texts = [item.text for item in external]
+        rate = speed(texts, max(args.min_seconds, 2.0))
+        cpu_began = time.process_time()
+        for text in texts * 5:
+            extract_figures(text)
+        cpu_rate = len(texts) * 5 / (time.process_time() - cpu_began)
+        load = os.getloadavg()[0]
+        print(
+            f"speed {rate:,.0f} sentences/s over all external sentences (one process, wall "
+            f"clock); {cpu_rate:,.0f} per CPU-second; load average {load:.1f} on "
+            f"{os.cpu_count()} cores"
+        )
     if not args.paths:
         hostile_input(print)
     if args.errors or args.errors_on_test:
