@@ -291,38 +291,36 @@ def bench_runs(database: Database, reps: int = 20) -> dict[str, float]:
 
 
 def plans(database: Database) -> list[str]:
-    """The query plans of the duplicate lookup and of last_runs(), as the database reports."""
-    value = 0x1234_5678_9ABC_DEF0
-    lookup = sa.select(SimhashBlock.article_id, SimhashBlock.simhash).where(
-        SimhashBlock.block_key.in_(probe_keys(value, MAX_DISTANCE)[:3]),  # 3 of 508 keys shown
-        SimhashBlock.first_seen_at >= SINCE,
-    )
-    latest = (
-        sa.select(sa.func.max(CrawlRun.id))
-        .where(CrawlRun.source_id == Source.id)
-        .correlate(Source)
-        .scalar_subquery()
-    )
-    # last_runs(): the latest id per source, then those runs by primary key
-    latest_ids = sa.select(Source.name, latest)
-    runs = sa.select(CrawlRun).where(CrawlRun.id.in_([1, 2, 3]))
-    complete = sa.select(sa.func.max(CrawlRun.started_at)).where(
-        CrawlRun.source_id == 2, CrawlRun.status == "ok"
-    )
+    """The plans of the statements the lookup, last_runs() and last_complete_run_at() run."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    with database.session() as session:
+        source_id = session.scalar(sa.select(Source.id).where(Source.name == "bench-2"))
+        assert source_id is not None
+        sa.event.listen(database.engine, "before_cursor_execute", record)
+        try:
+            SimhashIndex(SINCE).candidates(session, 0x1234_5678_9ABC_DEF0)
+            last_runs(session)
+            last_complete_run_at(session, source_id)
+        finally:
+            sa.event.remove(database.engine, "before_cursor_execute", record)
+    names = ["lookup", "last_runs 1/2", "last_runs 2/2", "last_complete_run_at"]
+    prefix = "EXPLAIN QUERY PLAN " if database.dialect == "sqlite" else "EXPLAIN "
     out = []
     with database.engine.connect() as connection:
-        for name, query in (
-            ("lookup", lookup),
-            ("last_runs 1/2", latest_ids),
-            ("last_runs 2/2", runs),
-            ("last_complete_run_at", complete),
-        ):
-            sql = str(query.compile(connection, compile_kwargs={"literal_binds": True}))
-            prefix = "EXPLAIN QUERY PLAN " if database.dialect == "sqlite" else "EXPLAIN "
-            rows = connection.execute(sa.text(prefix + sql)).all()
-            lines = [row[-1] if database.dialect == "sqlite" else row[0] for row in rows]
+        for name, (statement, parameters) in zip(names, seen, strict=True):
+            rows = connection.exec_driver_sql(prefix + statement, parameters).all()
+            lines = [_shorten(str(row[-1])) for row in rows]
             out.append(f"  {name}:\n" + "\n".join(f"    {line}" for line in lines))
     return out
+
+
+def _shorten(line: str, width: int = 160) -> str:
+    """A plan line without most of the 508 probed keys."""
+    return line if len(line) <= width else line[: width - 5] + " ..."
 
 
 # === the old in-memory index, for comparison ===================================================
