@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,11 +21,15 @@ import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.exc import DatabaseError
 
 from config import Config, ConfigError, default_config_path, load_config
 from storage import Database, StorageError
 
 EXIT_USAGE = 2
+EXIT_RUNTIME = 1  # a fault of the database or the machine: systemd restarts it with backoff
+MAX_LIMIT = 1_000_000  # --limit: more rows than any table a person reads
+MAX_LOOKBACK_DAYS = 100 * 365
 PIPED_WIDTH = 10_000  # columns of table output that is not shown on a terminal
 
 
@@ -61,6 +66,10 @@ class App:
             self._database = Database.open(self.config.storage.url, upgrade=upgrade)
         return self._database
 
+    def adopt_database(self, database: Database) -> None:
+        """Use a database opened elsewhere (the daemon waits for its own)."""
+        self._database = database
+
     def close(self) -> None:
         if self._database is not None:
             self._database.dispose()
@@ -74,6 +83,26 @@ class NewsmonGroup(click.Group):
             return super().invoke(ctx)
         except (ConfigError, StorageError) as exc:
             raise UserError(str(exc)) from None
+        except click.UsageError as exc:
+            if exc.ctx is None or exc.ctx.parent is None:
+                raise  # the group's own usage (an unknown command): click's message
+            # a command's bad argument: one line that names the way to help
+            raise UserError(f"{exc.format_message()} ({exc.ctx.command_path} --help)") from None
+        except DatabaseError as exc:
+            # read-only, corrupt or lost mid-command: a runtime fault, not the user's (exit 1)
+            raise RuntimeFault(f"database error: {database_fault(exc)}") from None
+
+
+class RuntimeFault(UserError):
+    """A fault of the database or the machine; one line, exit status 1."""
+
+    exit_code = EXIT_RUNTIME
+
+
+def database_fault(exc: DatabaseError) -> str:
+    """The driver's own first line (no SQL, no parameters: they may hold article text)."""
+    text = str(exc.orig) if exc.orig is not None else type(exc).__name__
+    return (text.strip().splitlines() or [type(exc).__name__])[0]
 
 
 pass_app = click.make_pass_decorator(App)
@@ -110,19 +139,23 @@ def check(app: App) -> None:
     console.print(f"[bold]topics[/] {len(config.topics)}")
     for topic_id, topic in config.topics.items():
         quantities = ", ".join(config.topics[topic_id].quantities) or "no quantities"
-        console.print(f"  {topic_id}: {topic.title} ({quantities})")
+        console.print(f"  {escape(topic_id)}: {escape(topic.title)} ({escape(quantities)})")
     table = Table("source", "type", "schedule", "topics", title="sources", title_justify="left")
     table.add_column("url", overflow="fold")  # folded on a narrow terminal, never cut
     for source in config.sources:
         schedule = f"cron {source.cron}" if source.cron else f"every {source.every}"
         table.add_row(
-            source.name, source.type, schedule, ", ".join(config.source_topics(source)), source.url
+            escape(source.name),
+            source.type,
+            escape(schedule),
+            escape(", ".join(config.source_topics(source))),
+            escape(source.url),
         )
     console.print(table)
     channels = Table("channel", "type", "mode", "settings", title="channels", title_justify="left")
     for channel in config.alerts.channels:
         settings = "; ".join(f"{key}={value}" for key, value in channel_settings(channel).items())
-        channels.add_row(channel.name, channel.type, channel.mode, settings)
+        channels.add_row(escape(channel.name), channel.type, channel.mode, escape(settings))
     console.print(channels)
     if not config.alerts.channels:
         console.print("[yellow]no alert channels: alerts are stored but not delivered[/]")
@@ -185,7 +218,7 @@ ALERT_STATUSES = ("pending", "sent", "failed")
 @click.option("--since", help="only alerts newer than this: 24h, 7d, or a date (2024-11-01)")
 @click.option("--status", type=click.Choice(ALERT_STATUSES), help="alerts with a delivery in it")
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table")
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_LIMIT), default=100, show_default=True)
 @click.pass_context
 def alerts_group(
     ctx: click.Context, since: str | None, status: str | None, output: str, limit: int
@@ -303,18 +336,30 @@ def run_command(app: App, log_format: str, log_level: str, crawl_target: str | N
     from scheduler import Daemon, DaemonOptions
     from spiders.crawl_logs import configure_logging
     from spiders.isolation import DEFAULT_CRAWL_TARGET, CrawlTargetError
-    from storage.lock import DaemonLockedError, daemon_lock
+    from storage.lock import DaemonLock, DaemonLockedError
+    from storage.wait import open_when_ready
 
-    config = app.config
-    database = app.database()
+    config = app.config  # a config error: exit 2, before anything else
     level = getattr(logging, log_level.upper())
     configure_logging(log_format, level)
     options = DaemonOptions(
         app.config_path, crawl_target or DEFAULT_CRAWL_TARGET, log_format, level
     )
+    # a database that is not up yet only delays the start (a reboot where it comes up late)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    database = open_when_ready(config.storage.url, stop)
+    if database is None:
+        return  # stopped while waiting
+    app.adopt_database(database)
+    lock = DaemonLock(database)
     try:
-        with daemon_lock(database):
-            status = Daemon(config, database, options).run()
+        lock.acquire()
+        try:
+            status = Daemon(config, database, options, lock).run()
+        finally:
+            lock.release()
     except (DaemonLockedError, CrawlTargetError) as exc:
         fail(str(exc))
     if status:
@@ -342,8 +387,8 @@ def status_command(app: App, output_format: str) -> None:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
     now, console = report.now, app.console
-    console.print(f"[bold]daemon[/] {report.daemon.describe(now)}")
-    console.print(f"[bold]database[/] {report.database}")
+    console.print(f"[bold]daemon[/] {escape(report.daemon.describe(now))}")
+    console.print(f"[bold]database[/] {escape(report.database)}")
     table = Table("source", "last run", "result", "counts", "next run", title="sources")
     table.title_justify = "left"
     table.columns[3].no_wrap = True
@@ -357,7 +402,7 @@ def status_command(app: App, output_format: str) -> None:
         else:
             next_run = "in " + describe_delta((source.next_run - now).total_seconds())
         if run is None:
-            table.add_row(source.name, "never", "", "", next_run)
+            table.add_row(escape(source.name), "never", "", "", next_run)
             continue
         when = describe_delta((now - run.started_at).total_seconds()) + " ago"
         if run.finished_at:
@@ -365,7 +410,7 @@ def status_command(app: App, output_format: str) -> None:
         counts = (
             f"{run.requests} req, {run.new_articles} new, {run.new_versions} rev, {run.errors} err"
         )
-        table.add_row(source.name, when, run.status, counts, next_run)
+        table.add_row(escape(source.name), when, escape(run.status), counts, next_run)
         if run.message:
             problems.append(f"  {source.name}: {run.message}")
     console.print(table)
@@ -379,7 +424,8 @@ def status_command(app: App, output_format: str) -> None:
     )
     for name, channel in sorted(outbox.channels.items()):
         console.print(
-            f"  {name}: {channel.pending} pending ({channel.due} due now), {channel.failed} failed"
+            f"  {escape(name)}: {channel.pending} pending ({channel.due} due now), "
+            f"{channel.failed} failed"
         )
 
 
@@ -401,7 +447,10 @@ def parse_time(option: str, value: str) -> datetime:
     from storage.models import utcnow
 
     with contextlib.suppress(ValueError):  # not a duration: try a date
-        return utcnow() - parse_duration(value)
+        try:
+            return utcnow() - parse_duration(value)
+        except OverflowError:
+            fail(f"{option} {value!r}: too far back; give at most {MAX_LOOKBACK_DAYS} days")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -530,7 +579,9 @@ def resolve_quantity(config: Config, topic: str | None, quantity: str | None) ->
 @click.option("--topic", help="only this topic's quantities")
 @click.option("--quantity", help="one quantity: topic/quantity, or just quantity if unambiguous")
 @click.option("--since", help="only reports dated from then: 24h, 7d, or a date (2024-11-01)")
-@click.option("--limit", type=click.IntRange(min=1), help="only the newest N reports")
+@click.option(
+    "--limit", type=click.IntRange(min=1, max=MAX_LIMIT), help="only the newest N reports"
+)
 @click.option("--format", "output", type=click.Choice(OUTPUT_FORMATS), default="table")
 @click.option(
     "--plot",

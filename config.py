@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -53,7 +53,10 @@ def parse_duration(value: Any) -> timedelta:
     match = _DURATION.match(str(value)) if isinstance(value, str) else None
     if not match:
         raise ValueError("expected a duration like 30s, 15m, 1h or 2d")
-    return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2)])
+    try:
+        return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2)])
+    except OverflowError:
+        raise ValueError(f"duration {value!r} is too long") from None
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -190,6 +193,8 @@ class Source(Strict):
 
 # --- alert channels ------------------------------------------------------------------------------
 
+MAX_SEND_TIMEOUT = timedelta(minutes=5)  # half the dispatcher's claim lease (alerts/dispatch.py)
+
 
 class ChannelBase(Strict):
     name: str
@@ -198,6 +203,17 @@ class ChannelBase(Strict):
     mode: Literal["instant", "digest"] = "instant"
     every: Duration | None = None  # digest schedule
     cron: Cron | None = None
+    # one send's limit; well inside the dispatcher's 10-minute lease, so a hung send is over
+    # before anyone could take the delivery again
+    timeout: Duration = timedelta(seconds=30)
+    per_second: float | None = Field(default=None, gt=0)  # the receiver's rate limit, if any
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_within_lease(cls, timeout: timedelta) -> timedelta:
+        if not timedelta(0) < timeout <= MAX_SEND_TIMEOUT:
+            raise ValueError("a send timeout is more than 0s and at most 5m")
+        return timeout
 
     @model_validator(mode="after")
     def _digest_schedule(self) -> ChannelBase:
@@ -211,6 +227,7 @@ class ChannelBase(Strict):
 class SlackChannel(ChannelBase):
     type: Literal["slack"]
     webhook_url: SecretStr
+    per_second: float | None = Field(default=1.0, gt=0)  # Slack: one message per second
 
 
 class EmailChannel(ChannelBase):
@@ -222,14 +239,12 @@ class EmailChannel(ChannelBase):
     password: SecretStr | None = None
     from_: str = Field(alias="from")
     to: list[str] = Field(min_length=1)
-    timeout: Duration = timedelta(seconds=30)
 
 
 class WebhookChannel(ChannelBase):
     type: Literal["webhook"]
     url: SecretStr  # may carry a token in its query string
     headers: dict[str, SecretStr] = {}
-    timeout: Duration = timedelta(seconds=30)
 
 
 class FileChannel(ChannelBase):
@@ -373,8 +388,6 @@ def _unknown(what: str, name: str, known: Any) -> str:
 
 # --- loading -------------------------------------------------------------------------------------
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
 Loc = tuple[str | int, ...]
 
 
@@ -468,19 +481,72 @@ def _substitute_env(
         return [_substitute_env(v, (*loc, i), env, path, lines) for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:
         return value
+    try:
+        return expand_env(value, env)
+    except EnvReferenceError as exc:
+        raise ConfigError(f"{path}:{_line(loc, lines)}: {_dotted(loc)}: {exc}") from None
 
-    def replace(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in env and (env[name] or default is None):
-            return env[name]
-        if default is not None:
-            return default
-        raise ConfigError(
-            f"{path}:{_line(loc, lines)}: {_dotted(loc)}: environment variable {name} is not set "
-            f"(export it, or write ${{{name}:-default}} in the file)"
+
+class EnvReferenceError(ValueError):
+    """A ${...} reference that is malformed or names an unset variable."""
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def expand_env(text: str, env: Mapping[str, str]) -> str:
+    """Replace ${VAR} and ${VAR:-default} (the default may hold references itself); `$${`
+    is a literal `${`. Raises EnvReferenceError on a malformed or unset reference."""
+    out, end = _expand(text, 0, env, nested=False)
+    assert end == len(text)
+    return out
+
+
+def _expand(text: str, start: int, env: Mapping[str, str], nested: bool) -> tuple[str, int]:
+    """Expand from `start` up to the end (or, `nested`, up to the `}` closing a default);
+    returns the text and the index where it stopped."""
+    out: list[str] = []
+    index = start
+    while index < len(text):
+        if text.startswith("$${", index):
+            out.append("${")
+            index += 3
+        elif text.startswith("${", index):
+            value, index = _reference(text, index, env)
+            out.append(value)
+        elif nested and text[index] == "}":
+            return "".join(out), index
+        else:
+            out.append(text[index])
+            index += 1
+    return "".join(out), index
+
+
+def _reference(text: str, start: int, env: Mapping[str, str]) -> tuple[str, int]:
+    """One reference starting at text[start] == '$'; returns its value and the index after it."""
+    name_match = _ENV_NAME.match(text, start + 2)
+    shown = text[start : start + 40]
+    if name_match is None:
+        raise EnvReferenceError(
+            f"malformed reference {shown!r}: write ${{NAME}} with no spaces (a literal ${{ is $${{)"
         )
-
-    return _ENV_REF.sub(replace, value)
+    name, index = name_match.group(), name_match.end()
+    default: str | None = None
+    if text.startswith(":-", index):
+        default, index = _expand(text, index + 2, env, nested=True)
+    if index >= len(text) or text[index] != "}":
+        raise EnvReferenceError(
+            f"malformed reference {shown!r}: expected }} after {name}"
+            + (" or its default" if default is not None else " (or :-default})")
+        )
+    if name in env and (env[name] or default is None):
+        return env[name], index + 1
+    if default is not None:
+        return default, index + 1
+    raise EnvReferenceError(
+        f"environment variable {name} is not set "
+        f"(export it, or write ${{{name}:-default}} in the file)"
+    )
 
 
 def _line(loc: Loc, lines: dict[Loc, int]) -> int:

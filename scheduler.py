@@ -25,6 +25,7 @@ import re
 import signal
 import socket
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -38,6 +39,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from alerts.dispatch import dispatch_pending, send_digests
@@ -54,6 +56,7 @@ from spiders.rematch import rematch_if_changed
 from storage import Database
 from storage import daemon as daemon_rows
 from storage.crawls import last_run_times, last_runs
+from storage.lock import DaemonLock
 from storage.models import CrawlRun, utcnow
 
 CRAWL_EXECUTOR = "crawls"  # crawls wait on child processes; their own pool keeps alerts flowing
@@ -311,6 +314,7 @@ def replace_jobs(
 log = logging.getLogger("newsmon.daemon")
 
 STOP_DEADLINE = 28.0  # seconds from SIGTERM to exit, whatever is still running
+PAUSED_LOG_EVERY = 60.0  # while paused without the lock, one log line a minute
 
 
 @dataclass(frozen=True)
@@ -324,10 +328,19 @@ class DaemonOptions:
 class Daemon:
     """Runs until SIGTERM or SIGINT; `run()` returns the exit status."""
 
-    def __init__(self, config: Config, database: Database, options: DaemonOptions) -> None:
+    def __init__(
+        self,
+        config: Config,
+        database: Database,
+        options: DaemonOptions,
+        lock: DaemonLock | None = None,
+    ) -> None:
         resolve_crawl_target(options.crawl_target)  # fail at start, not at the first crawl
         self.config = config
         self.database = database
+        self.lock = lock
+        self._paused_logged = float("-inf")
+        self._pause_reason: str | None = None
         self.options = options
         self.pid = os.getpid()
         self.host = socket.gethostname()
@@ -337,6 +350,9 @@ class Daemon:
         self._signals: deque[int] = deque()
         self._rng = random.Random()
         self._scheduler = create_scheduler()
+        self._drains: dict[str, threading.Thread] = {}  # channel -> its running drain
+        self.active = threading.Event()  # set while this daemon holds its lock and database
+        self.active.set()
         self._actions = JobActions(
             crawl=self.crawl, digest=self.digest, dispatch=self.dispatch, heartbeat=self.heartbeat
         )
@@ -417,8 +433,11 @@ class Daemon:
         )
         stopper.start()
         stopper.join(STOP_DEADLINE)
-        with self.database.session() as session:
-            daemon_rows.clear_heartbeat(session, self.pid, self.host)
+        try:
+            with self.database.session() as session:
+                daemon_rows.clear_heartbeat(session, self.pid, self.host)
+        except SQLAlchemyError:  # the database is away: `status` sees the heartbeat age instead
+            log.warning("could not remove the heartbeat: the database is unreachable")
         if stopper.is_alive():
             log.error(
                 "jobs still running after %gs; exiting without them (an alert being sent is "
@@ -440,8 +459,8 @@ class Daemon:
     def crawl(self, source_name: str) -> None:
         config = self.config
         source = next((s for s in config.sources if s.name == source_name), None)
-        if source is None or self.stopping.is_set():
-            return  # removed by a reload, or stopping
+        if source is None or self.stopping.is_set() or not self.active.is_set():
+            return  # removed by a reload, stopping, or paused without the lock
         crawl_id = uuid.uuid4().hex[:8]
         context = {"source": source_name, "crawl_id": crawl_id}
         started_at = utcnow()
@@ -504,16 +523,44 @@ class Daemon:
         )
 
     def dispatch(self) -> None:
-        report = dispatch_pending(self.database, self.config)
+        """Start a drain for each instant channel that has none running: each channel sends
+        in its own thread, so a slow one never delays another."""
+        if not self.active.is_set():
+            return
+        for channel in self.config.alerts.channels:
+            running = self._drains.get(channel.name)
+            if channel.mode != "instant" or (running is not None and running.is_alive()):
+                continue
+            thread = threading.Thread(
+                target=self._drain,
+                args=(channel.name,),
+                name=f"newsmon-drain-{channel.name}",
+                daemon=True,
+            )
+            self._drains[channel.name] = thread
+            thread.start()
+
+    def _drain(self, channel_name: str) -> None:
+        try:
+            report = dispatch_pending(
+                self.database, self.config, channels=[channel_name], stop=self.stopping
+            )
+        except SQLAlchemyError as exc:  # the heartbeat reports the database; one line here
+            log.warning("alert dispatch via %s stopped: database error: %s", channel_name,
+                        type(exc).__name__)  # fmt: skip
+            return
         if report.sent or report.retried or report.failed:
             log.info(
                 "alerts dispatched: %d sent, %d to retry, %d failed",
                 report.sent,
                 report.retried,
                 report.failed,
+                extra={"channel": channel_name},
             )
 
     def digest(self, channel_name: str) -> None:
+        if not self.active.is_set():
+            return  # paused: another daemon may be sending
         if not any(c.name == channel_name for c in self.config.alerts.channels):
             return  # removed by a reload
         report = send_digests(self.database, self.config, channel_name)
@@ -527,8 +574,35 @@ class Daemon:
             )
 
     def heartbeat(self) -> None:
-        with self.database.session() as session:
-            daemon_rows.beat(session, self.pid, self.host, self.started_at, utcnow())
+        """Beat, and check that this daemon still holds its lock (PostgreSQL drops it with a
+        lost connection): without it nothing is scheduled until it is held again."""
+        problem = None
+        try:
+            if self.lock is not None and not self.lock.held():
+                problem = "another daemon took the lock"
+            else:
+                with self.database.session() as session:
+                    daemon_rows.beat(session, self.pid, self.host, self.started_at, utcnow())
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()
+            problem = f"database unreachable ({detail[0] if detail else type(exc).__name__})"
+        self._set_active(problem)
+
+    def _set_active(self, problem: str | None) -> None:
+        now = time.monotonic()
+        if problem is None:
+            if not self.active.is_set():
+                log.warning("database and lock held again: scheduling resumed")
+                self.active.set()
+            return
+        if self.active.is_set():
+            self.active.clear()
+            log.error("%s: scheduling paused until the lock is held again", problem)
+        elif problem != self._pause_reason or now - self._paused_logged >= PAUSED_LOG_EVERY:
+            log.error("still paused: %s", problem)  # a new reason, or a minute since the last
+        else:
+            return
+        self._pause_reason, self._paused_logged = problem, now
 
 
 def _failure(outcome: CrawlOutcome) -> tuple[str, str] | None:

@@ -74,7 +74,7 @@ _PEOPLE = word_set(
     "student miner sailor officer pilot marine recruit conscript mercenary combatant "
     "demonstrator protester protestor villager adult teenager infant baby"
 )
-_NOT_FROM_VALUE = 2.0
+_DEFAULT_MIN_VALUE = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +84,7 @@ class QuantitySpec:
     units: tuple[str, ...]
     context_any: tuple[str, ...] = ()
     context_not: tuple[str, ...] = ()
-    min_value: float = _NOT_FROM_VALUE
+    min_value: float = _DEFAULT_MIN_VALUE
     per: str | None = None
 
 

@@ -28,7 +28,7 @@ from alerts.assess import assess_sources
 from config import Config, ConfigError, Source
 from spiders.interruption import Interruption, handle_stop_signals
 from spiders.jobs import CrawlContext, SourceJob
-from spiders.reading import start_worker
+from spiders.lifeline import start_worker
 from spiders.robots import RobotsCache
 from spiders.simhash import SimhashIndex
 from spiders.sources import SPIDERS
@@ -136,7 +136,10 @@ def worker_count(config: Config) -> int:
 def extraction_pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["spiders.reading"])
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker)
+    # workers watch this process and exit with it (spiders/lifeline.py): no debris after kill -9
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=start_worker, initargs=(os.getpid(),)
+    )
 
 
 def _quiet_scrapy_logs() -> None:

@@ -142,6 +142,9 @@ def tracked_quantities(session: Session, topic: str | None = None) -> list[str]:
     return sorted(session.scalars(statement))
 
 
+MAX_ID = 2**63 - 1  # the largest id either backend can hold
+
+
 class ArticleNotFound(LookupError):
     """No stored article has that URL or id; str() says which."""
 
@@ -155,7 +158,8 @@ def find_article(session: Session, url_or_id: str) -> Article:
     )
     article = None
     if url_or_id.isdigit():
-        article = session.get(Article, int(url_or_id), options=options)
+        if int(url_or_id) <= MAX_ID:  # a larger number is no id (and overflows the driver)
+            article = session.get(Article, int(url_or_id), options=options)
     else:
         article = session.scalars(
             sa.select(Article).where(Article.url == url_or_id).options(*options)

@@ -55,6 +55,21 @@ def try_advisory_lock(connection: Connection) -> bool:
     return taken
 
 
+def holds_advisory_lock(connection: Connection) -> bool:
+    """Does this connection's session hold the daemon's lock? (a bigint key is stored as its
+    high and low 32 bits in classid and objid, objsubid 1)"""
+    held = connection.execute(
+        text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND pid = pg_backend_pid() AND classid::bigint = :high"
+            " AND objid::bigint = :low AND objsubid = 1"
+        ),
+        {"high": ADVISORY_LOCK_KEY >> 32, "low": ADVISORY_LOCK_KEY & 0xFFFFFFFF},
+    ).scalar_one()
+    connection.commit()
+    return bool(held)
+
+
 def release_advisory_lock(connection: Connection) -> None:
     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
     connection.commit()

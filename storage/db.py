@@ -117,6 +117,7 @@ class Database:
                     command.upgrade(self._alembic_config(connection), revision)
             return before, self.current_revision()
         except OperationalError as exc:
+            self.engine.dispose()  # no half-open connections left behind by a retry loop
             raise StorageError(f"cannot open database {self.safe_url}: {exc.orig}") from None
 
     def downgrade(self, revision: str) -> None:

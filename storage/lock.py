@@ -4,10 +4,13 @@ SQLite: an OS file lock (flock) on `<database file>.lock`, which also records th
 host for the refusal message. PostgreSQL: a session advisory lock (pg_try_advisory_lock) on a
 connection kept open for the daemon's lifetime; the holder is named from its heartbeat row. In both
 cases the kernel or the server releases the lock when the daemon's process ends, however it ends.
+The advisory lock also ends with its connection, so the daemon checks it on every heartbeat
+(`DaemonLock.held`) and takes it again after an outage, unless another daemon was quicker.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import socket
@@ -15,7 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from storage import Database
 from storage import daemon as daemon_rows
@@ -69,19 +74,100 @@ def _file_lock(path: Path, database: Database) -> Iterator[None]:
 
 @contextmanager
 def _advisory_lock(database: Database) -> Iterator[None]:
-    connection = database.engine.connect()
+    lock = AdvisoryLock(database)
+    lock.acquire()
     try:
-        if not daemon_rows.try_advisory_lock(connection):
-            with database.session() as session:
-                state = daemon_rows.heartbeat(session)
-                holder = f"pid {state.pid} on {state.host}" if state else "pid unknown"
-            raise DaemonLockedError(_refusal(holder, database))
-        try:
-            yield
-        finally:
-            daemon_rows.release_advisory_lock(connection)
+        yield
     finally:
-        connection.close()
+        lock.release()
+
+
+class AdvisoryLock:
+    """The PostgreSQL session lock, which a lost connection (a server restart, a network cut)
+    silently drops: `held()` checks it and takes it again when it can."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._connection: Connection | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise DaemonLockedError (a database error propagates)."""
+        if self._take():
+            return
+        with self.database.session() as session:
+            state = daemon_rows.heartbeat(session)
+            holder = f"pid {state.pid} on {state.host}" if state else "pid unknown"
+        raise DaemonLockedError(_refusal(holder, self.database))
+
+    def held(self) -> bool:
+        """True if this process holds the lock now (taking it again after a lost connection);
+        False if another process took it meanwhile. Raises when the database is unreachable."""
+        if self._connection is not None:
+            try:
+                if daemon_rows.holds_advisory_lock(self._connection):
+                    return True
+            except DBAPIError:
+                pass  # the connection is gone, and the lock with it
+            self._drop()
+        return self._take()
+
+    def release(self) -> None:
+        if self._connection is None:
+            return
+        with contextlib.suppress(DBAPIError):  # a dead connection released it already
+            daemon_rows.release_advisory_lock(self._connection)
+        self._drop()
+
+    def _take(self) -> bool:
+        connection = self.database.engine.connect()
+        try:
+            taken = daemon_rows.try_advisory_lock(connection)
+        except BaseException:
+            connection.close()
+            raise
+        if taken:
+            self._connection = connection
+        else:
+            connection.close()
+        return taken
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(DBAPIError):
+                self._connection.invalidate()  # never back to the pool: its session is dead
+                self._connection.close()
+            self._connection = None
+
+
+class DaemonLock:
+    """One daemon per database, as an object the daemon keeps: `acquire()` at start, `held()` on
+    every heartbeat, `release()` at a clean stop."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._advisory = AdvisoryLock(database) if database.dialect == "postgresql" else None
+        self._file: contextlib.ExitStack | None = None
+
+    def acquire(self) -> None:
+        if self._advisory is not None:
+            self._advisory.acquire()
+            return
+        path = sqlite_lock_path(self.database.url)
+        if path is not None:
+            stack = contextlib.ExitStack()
+            stack.enter_context(_file_lock(path, self.database))
+            self._file = stack
+
+    def held(self) -> bool:
+        # an OS file lock cannot be lost while the process lives
+        return self._advisory.held() if self._advisory is not None else True
+
+    def release(self) -> None:
+        if self._advisory is not None:
+            self._advisory.release()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 def _refusal(holder: str, database: Database) -> str:

@@ -261,6 +261,8 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # sends that ended not knowing whether the channel took the alert (see alerts/dispatch.py)
+    uncertain_sends: Mapped[int] = mapped_column(default=0, server_default="0")
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -22,12 +22,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from storage.models import Article, ArticleTopic, Source
+from storage.timeouts import StatementTimeout, statement_timeout
 
 MATCH_START = "\x02"
 MATCH_END = "\x03"
 SNIPPET_WORDS = 24
 RANK_WINDOW = 10_000  # both backends rank at most this many (the newest) matches of a query
 TITLE_WEIGHT = 10.0  # SQLite bm25 column weight of the title against the text's 1.0
+
+
+# a query's cost grows with its words (each an index lookup, each a term to rank): limits
+# that no real search reaches, and a time limit for whatever still runs long
+MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 32
+SEARCH_TIMEOUT = 10.0  # seconds
 
 
 class QueryError(ValueError):
@@ -70,7 +78,12 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 def parse_query(query: str) -> list[list[Term]]:
     """A web-search query as OR-ed groups of AND-ed terms; raises QueryError when it asks for
-    nothing that can be searched."""
+    nothing that can be searched, or is too long."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"search query {_shown(query)} is {len(query):,} characters long; "
+            f"give at most {MAX_QUERY_CHARS} characters and {MAX_QUERY_TERMS} words"
+        )
     groups: list[list[Term]] = [[]]
     for match in _TOKEN.finditer(query):
         minus, phrase, word = match.groups()
@@ -87,6 +100,12 @@ def parse_query(query: str) -> list[list[Term]]:
         if _searchable(text):
             groups[-1].append(Term(text, exclude))
     groups = [group for group in groups if group]
+    terms = sum(len(group) for group in groups)
+    if terms > MAX_QUERY_TERMS:
+        raise QueryError(
+            f"search query {_shown(query)} has {terms} words; "
+            f"give at most {MAX_QUERY_CHARS} characters and {MAX_QUERY_TERMS} words"
+        )
     if not groups:
         raise QueryError(
             f"search query {query!r} has no words to search for; "
@@ -100,6 +119,10 @@ def parse_query(query: str) -> list[list[Term]]:
                 "add at least one word that must occur"
             )
     return groups
+
+
+def _shown(query: str) -> str:
+    return repr(query if len(query) <= 60 else query[:57] + "...")
 
 
 def _searchable(text: str) -> bool:
@@ -138,15 +161,23 @@ def search_articles(
     filters: SearchFilters | None = None,
     limit: int = 20,
     rank_window: int = RANK_WINDOW,
+    timeout: float = SEARCH_TIMEOUT,
 ) -> list[SearchHit]:
     """The best `limit` articles for a web-search style query, best first. A query matching
     more than `rank_window` articles (after the filters) ranks the newest `rank_window` of them,
     by article id (the order newsmon stored them), on both backends."""
     groups = parse_query(query)
     filters = filters or SearchFilters()
-    if session.get_bind().dialect.name == "sqlite":
-        return _search_sqlite(session, fts5_match(groups), filters, limit, rank_window)
-    return _search_postgres(session, query, filters, limit, rank_window)
+    try:
+        with statement_timeout(session, timeout):
+            if session.get_bind().dialect.name == "sqlite":
+                return _search_sqlite(session, fts5_match(groups), filters, limit, rank_window)
+            return _search_postgres(session, query, filters, limit, rank_window)
+    except StatementTimeout:
+        raise QueryError(
+            f"search query {_shown(query)} took longer than {timeout:g}s and was stopped; "
+            "use fewer or more specific words, or add --since, --topic or --source"
+        ) from None
 
 
 def _postgres_filters(filters: SearchFilters) -> list[sa.ColumnElement[bool]]:

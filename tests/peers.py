@@ -5,6 +5,7 @@ and a page server for small news sites (`page_server`).
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import json
@@ -26,6 +27,7 @@ class Answer:
     status: int = 200
     body: str = "ok"
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering (a slow receiver)
 
 
 @dataclass
@@ -57,6 +59,7 @@ class HTTPPeer:
                     )
                     answer = peer.script.pop(0) if peer.script else Answer()
                 data = answer.body.encode()
+                time.sleep(answer.delay)
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
@@ -114,6 +117,68 @@ def smtp_server(port: int, mailbox: Mailbox) -> Iterator[Controller]:
         yield controller
     finally:
         controller.stop()
+
+
+class TCPProxy:
+    """A TCP forwarder on 127.0.0.1 to a real server (PostgreSQL): `start()` and `stop()` it to
+    make the server appear late or vanish for the clients that use the proxy's port; stopping
+    cuts every connection through it, as a network outage or a server restart would."""
+
+    def __init__(self, target: tuple[str, int], port: int | None = None) -> None:
+        self.target = target
+        self.port = port or free_port()
+        self._listener: socket.socket | None = None
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> TCPProxy:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            listener, self._listener = self._listener, None
+            sockets, self._sockets = self._sockets, []
+        for sock in ([listener] if listener else []) + sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # stopped
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                if self._listener is not listener:
+                    client.close()
+                    upstream.close()
+                    return
+                self._sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pump, args=(a, b), daemon=True).start()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
 
 
 # A page: (content type, body) or (content type, body, seconds to wait before answering).

@@ -10,14 +10,22 @@ Settings = TypeVar("Settings")
 
 class DeliveryError(Exception):
     """A send that did not go through. `retry_after` (seconds) is the receiver's own wish (Slack's
-    429 Retry-After); `permanent` means retrying cannot help (e.g. 404: a wrong webhook URL)."""
+    429 Retry-After); `permanent` means retrying cannot help (e.g. 404: a wrong webhook URL);
+    `uncertain` means the receiver may have accepted it (a timeout or a cut connection after the
+    message went out), so a retry may deliver it twice."""
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        uncertain: bool = False,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.uncertain = uncertain
 
 
 class Sender(ABC, Generic[Settings]):
@@ -26,6 +34,10 @@ class Sender(ABC, Generic[Settings]):
     `send` gets one record for an instant alert, or several for a digest (one message), and
     returns the receiver's answer in a few words; it raises DeliveryError when the send failed.
     """
+
+    # the receiver drops a repeat of the same alert by itself (webhook: Idempotency-Key), so a
+    # send with an uncertain outcome can be retried freely
+    deduplicates = False
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -5,6 +5,7 @@ Error messages never contain the URL: webhook URLs carry tokens.
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -53,6 +54,10 @@ def post_json(url: str, body: Any, headers: dict[str, str], timeout: float) -> s
             permanent=not retryable,
         ) from None
     except urllib.error.URLError as exc:
+        # urllib wraps errors of connecting and sending the request: nothing was received
         raise DeliveryError(f"cannot connect: {exc.reason}") from None
-    except (TimeoutError, OSError) as exc:
-        raise DeliveryError(f"connection failed: {exc}") from None
+    except TimeoutError:
+        # the request went out and no answer came within the timeout: it may have been taken
+        raise DeliveryError(f"no answer within {timeout:g}s", uncertain=True) from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise DeliveryError(f"connection lost before the answer: {exc}", uncertain=True) from None

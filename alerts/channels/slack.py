@@ -95,7 +95,8 @@ def message(payloads: list[dict[str, Any]], digest: bool) -> dict[str, Any]:
 class SlackSender(Sender[SlackChannel]):
     def send(self, payloads: list[dict[str, Any]]) -> str:
         url = self.settings.webhook_url.get_secret_value()
+        timeout = self.settings.timeout.total_seconds()
         if self.settings.mode == "digest":
-            return post_json(url, message(payloads, digest=True), {}, timeout=30)
-        answers = [post_json(url, message([p], digest=False), {}, timeout=30) for p in payloads]
+            return post_json(url, message(payloads, digest=True), {}, timeout)
+        answers = [post_json(url, message([p], digest=False), {}, timeout) for p in payloads]
         return answers[-1]

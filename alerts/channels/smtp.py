@@ -121,6 +121,7 @@ class EmailSender(Sender[EmailChannel]):
     def _deliver(self, mail: EmailMessage) -> str:
         settings = self.settings
         timeout = settings.timeout.total_seconds()
+        sending = False
         try:
             if settings.security == "ssl":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -137,6 +138,7 @@ class EmailSender(Sender[EmailChannel]):
                 password = settings.password.get_secret_value() if settings.password else ""
                 if settings.username and password:  # login only when both are given
                     smtp.login(settings.username, password)
+                sending = True  # from here on, a lost connection may follow an accepted mail
                 refused = smtp.send_message(mail)
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryError(f"SMTP login refused: {exc.smtp_code}", permanent=True) from None
@@ -161,6 +163,8 @@ class EmailSender(Sender[EmailChannel]):
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(
                 f"cannot send mail via {settings.host}:{settings.port}: {exc}"
+                + (" (while sending: the server may have accepted it)" if sending else ""),
+                uncertain=sending,
             ) from None
         accepted = len(settings.to) - len(refused)
         return f"SMTP {settings.host}:{settings.port} accepted {accepted} recipient(s)"

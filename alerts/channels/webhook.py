@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from alerts.channels.base import Sender
@@ -10,11 +11,20 @@ from alerts.channels.http_post import post_json
 from config import WebhookChannel
 
 
+def digest_key(payloads: list[dict[str, Any]]) -> str:
+    """A digest's Idempotency-Key: the same alerts give the same key."""
+    ids = "\n".join(sorted(p["id"] for p in payloads))
+    return "digest-" + hashlib.sha256(ids.encode()).hexdigest()[:32]
+
+
 class WebhookSender(Sender[WebhookChannel]):
+    deduplicates = True  # every POST carries an Idempotency-Key
+
     def send(self, payloads: list[dict[str, Any]]) -> str:
         headers = {name: value.get_secret_value() for name, value in self.settings.headers.items()}
         url, timeout = self.settings.url.get_secret_value(), self.settings.timeout.total_seconds()
         if self.settings.mode == "digest":
+            headers |= {"Idempotency-Key": digest_key(payloads)}
             return post_json(url, {"digest": True, "alerts": payloads}, headers, timeout)
         answers = [
             post_json(url, payload, headers | {"Idempotency-Key": payload["id"]}, timeout)
