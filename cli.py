@@ -23,8 +23,8 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import DatabaseError
 
-from config import Config, ConfigError, default_config_path, load_config
-from storage import Database, StorageError
+from newsmon.config import Config, ConfigError, default_config_path, load_config
+from newsmon.storage import Database, StorageError
 
 EXIT_USAGE = 2
 EXIT_RUNTIME = 1  # a fault of the database or the machine: systemd restarts it with backoff
@@ -226,8 +226,8 @@ def alerts_group(
     """List alerts with their deliveries (newest first); see the subcommands to act on them."""
     if ctx.invoked_subcommand is not None:
         return
-    from alerts.wording import facts, headline, what_happened
-    from storage.alerts import list_alerts
+    from newsmon.alerts.wording import facts, headline, what_happened
+    from newsmon.storage.alerts import list_alerts
 
     app: App = ctx.find_object(App)
     since_at = parse_time("--since", since) if since else None
@@ -286,7 +286,7 @@ def alerts_group(
 @pass_app
 def alerts_retry(app: App, channel: str | None) -> None:
     """Requeue failed deliveries; the dispatcher (daemon) sends them on its next round."""
-    from storage.alerts import requeue_failed
+    from newsmon.storage.alerts import requeue_failed
 
     if channel is not None:
         app.config.channel(channel)  # an unknown name is a one-line error
@@ -300,8 +300,8 @@ def alerts_retry(app: App, channel: str | None) -> None:
 @pass_app
 def alerts_test(app: App, channel_name: str) -> None:
     """Send a test message through one channel and report the channel's answer."""
-    from alerts.channels import DeliveryError, sender_for
-    from alerts.sample import sample_payload
+    from newsmon.alerts.channels import DeliveryError, sender_for
+    from newsmon.alerts.sample import sample_payload
 
     channel = app.config.channel(channel_name)
     try:
@@ -333,11 +333,11 @@ def run_command(app: App, log_format: str, log_level: str, crawl_target: str | N
     SIGHUP reloads the config. Only one daemon may run per database."""
     import logging
 
-    from scheduler import Daemon, DaemonOptions
-    from spiders.crawl_logs import configure_logging
-    from spiders.isolation import DEFAULT_CRAWL_TARGET, CrawlTargetError
-    from storage.lock import DaemonLock, DaemonLockedError
-    from storage.wait import open_when_ready
+    from newsmon.scheduler import Daemon, DaemonOptions
+    from newsmon.spiders.crawl_logs import configure_logging
+    from newsmon.spiders.isolation import DEFAULT_CRAWL_TARGET, CrawlTargetError
+    from newsmon.storage.lock import DaemonLock, DaemonLockedError
+    from newsmon.storage.wait import open_when_ready
 
     config = app.config  # a config error: exit 2, before anything else
     level = getattr(logging, log_level.upper())
@@ -380,7 +380,7 @@ def status_command(app: App, output_format: str) -> None:
     alert outbox (pending, failed)."""
     import json
 
-    from scheduler import collect_status, describe_delta
+    from newsmon.scheduler import collect_status, describe_delta
 
     report = collect_status(app.config, app.database())
     if output_format == "json":
@@ -443,8 +443,8 @@ QUALIFIER_WORDS = {
 
 def parse_time(option: str, value: str) -> datetime:
     """'24h', '7d' (that long ago) or an ISO date/time (UTC unless it says otherwise)."""
-    from config import parse_duration
-    from storage.models import utcnow
+    from newsmon.config import parse_duration
+    from newsmon.storage.models import utcnow
 
     with contextlib.suppress(ValueError):  # not a duration: try a date
         try:
@@ -499,7 +499,7 @@ def search_command(
 
     QUERY is web-search style: words must all occur, "an exact phrase", word OR word, -excluded.
     In json/csv output, matches in the snippet are marked **like this**."""
-    from storage.search import QueryError, SearchFilters, search_articles
+    from newsmon.storage.search import QueryError, SearchFilters, search_articles
 
     filters = SearchFilters(
         topic=known_topic(app.config, topic),
@@ -600,8 +600,8 @@ def figures_command(
 ) -> None:
     """The timeline of tracked quantities: every report's value, who said it, where, and whether
     it was new, a change, a corroboration or a forecast (oldest first)."""
-    from storage.archive import TIMELINE_FIELDS, figure_timeline
-    from storage.timeline_plot import PlotError, render_timeline
+    from newsmon.storage.archive import TIMELINE_FIELDS, figure_timeline
+    from newsmon.storage.timeline_plot import PlotError, render_timeline
 
     topic = known_topic(app.config, topic)
     key = resolve_quantity(app.config, topic, quantity)
@@ -655,8 +655,8 @@ def figures_command(
 def current_command(app: App, topic: str | None, output: str) -> None:
     """Each tracked quantity's current value: the latest report (by publication, or a
     revision's modified time), its source and date, and how many outlets reported it."""
-    from alerts.current import CURRENT_FIELDS, current_records
-    from alerts.wording import said, short_day
+    from newsmon.alerts.current import CURRENT_FIELDS, current_records
+    from newsmon.alerts.wording import said, short_day
 
     topic = known_topic(app.config, topic)
     with app.database().session() as session:
@@ -724,7 +724,7 @@ def show_command(
     app: App, article: str, diff_versions: tuple[int, int] | None, output: str
 ) -> None:
     """One stored article (by URL or id): metadata, figures, versions and a diff of two."""
-    from storage.archive import ArticleNotFound, find_article, version_diff
+    from newsmon.storage.archive import ArticleNotFound, find_article, version_diff
 
     with app.database().session() as session:
         try:
@@ -875,7 +875,7 @@ def export_command(
     In CSV, list and object values (authors, payload) are JSON text."""
     import csv
 
-    from storage.export import EXPORT_FIELDS, export_records
+    from newsmon.storage.export import EXPORT_FIELDS, export_records
 
     topic = known_topic(app.config, topic)
     since_at = parse_time("--since", since) if since else None
@@ -921,9 +921,9 @@ def export_command(
 def rematch(app: App) -> None:
     """Match stored and skipped articles against the topics again, re-assign their figures to
     quantities, and decide alerts for what was never reported; downloads nothing."""
-    from spiders.rematch import rematch as run_rematch
-    from spiders.rematch import topic_fingerprint
-    from storage.rematch import TOPIC_FINGERPRINT, set_setting
+    from newsmon.spiders.rematch import rematch as run_rematch
+    from newsmon.spiders.rematch import topic_fingerprint
+    from newsmon.storage.rematch import TOPIC_FINGERPRINT, set_setting
 
     database = app.database()
     report = run_rematch(app.config, database)
@@ -967,7 +967,7 @@ def crawl(
     with --baseline."""
     import logging
 
-    from spiders.crawl import run_crawl, select_sources
+    from newsmon.spiders.crawl import run_crawl, select_sources
 
     config = app.config
     select_sources(config, sources)  # an unknown name is a one-line error before any work
@@ -978,7 +978,7 @@ def crawl(
         handler.setFormatter(logging.Formatter("newsmon: %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.WARNING)
-    from spiders.rematch import rematch_if_changed
+    from newsmon.spiders.rematch import rematch_if_changed
 
     # topics changed: re-read what we have (a dry run leaves the archive as it is)
     rematched = None if dry_run else rematch_if_changed(config, app.database())
@@ -1049,7 +1049,7 @@ def crawl(
         app.err_console.print("newsmon: crawl interrupted; the next crawl reads what it missed")
         sys.exit(128 + signum)
     # the last step of a crawl: send the alerts it decided (the daemon does this on its own)
-    from alerts.dispatch import dispatch_pending
+    from newsmon.alerts.dispatch import dispatch_pending
 
     sent = dispatch_pending(app.database(), config)
     if sent.sent or sent.retried or sent.failed:
@@ -1083,8 +1083,8 @@ def extract(
     reported on stderr (and given as {"source", "error"} in the output); the exit status is then
     2.
     """
-    from config import Crawl
-    from spiders.inputs import InputError, extract_input
+    from newsmon.config import Crawl
+    from newsmon.spiders.inputs import InputError, extract_input
 
     user_agent = Crawl().user_agent
     stdin = click.get_binary_stream("stdin")

@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from figures.quantities import PER_UNITS, QuantitySpec
+from newsmon.figures.quantities import PER_UNITS, QuantitySpec
 
 DEFAULT_CONFIG = "config.yaml"
 ALERT_KINDS = ("new_figure", "figure_changed", "article_revised", "late_report", "baseline")

@@ -42,9 +42,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from alerts.dispatch import dispatch_pending, send_digests
-from config import Config, ConfigError, load_config
-from spiders.isolation import (
+from newsmon.alerts.dispatch import dispatch_pending, send_digests
+from newsmon.config import Config, ConfigError, load_config
+from newsmon.spiders.isolation import (
     DEFAULT_CRAWL_TARGET,
     STOP_GRACE,
     CrawlOutcome,
@@ -52,12 +52,12 @@ from spiders.isolation import (
     resolve_crawl_target,
     run_crawl_in_child,
 )
-from spiders.rematch import rematch_if_changed
-from storage import Database
-from storage import daemon as daemon_rows
-from storage.crawls import last_run_times, last_runs
-from storage.lock import DaemonLock
-from storage.models import CrawlRun, utcnow
+from newsmon.spiders.rematch import rematch_if_changed
+from newsmon.storage import Database
+from newsmon.storage import daemon as daemon_rows
+from newsmon.storage.crawls import last_run_times, last_runs
+from newsmon.storage.lock import DaemonLock
+from newsmon.storage.models import CrawlRun, utcnow
 
 CRAWL_EXECUTOR = "crawls"  # crawls wait on child processes; their own pool keeps alerts flowing
 MAX_PARALLEL_CRAWLS = 4

@@ -14,11 +14,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.baseline import baseline_alert
-from alerts.detect import assess_version
-from config import Config
-from storage import Database, tracks
-from storage.models import utcnow
+from newsmon.alerts.baseline import baseline_alert
+from newsmon.alerts.detect import assess_version
+from newsmon.config import Config
+from newsmon.storage import Database, tracks
+from newsmon.storage.models import utcnow
 
 
 @dataclass

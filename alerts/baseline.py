@@ -9,12 +9,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from alerts.current import topic_summaries, track_record
-from alerts.detect import matching_channels
-from alerts.payload import build_payload
-from config import Config
-from storage import alerts as store
-from storage.models import Alert
+from newsmon.alerts.current import topic_summaries, track_record
+from newsmon.alerts.detect import matching_channels
+from newsmon.alerts.payload import build_payload
+from newsmon.config import Config
+from newsmon.storage import alerts as store
+from newsmon.storage.models import Alert
 
 
 def baseline_alert(session: Session, config: Config, topic: str, now: datetime) -> Alert | None:

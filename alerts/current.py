@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from alerts.payload import iso, source_name
-from config import Config
-from storage import tracks
-from storage.tracks import TrackSummary
+from newsmon.alerts.payload import iso, source_name
+from newsmon.config import Config
+from newsmon.storage import tracks
+from newsmon.storage.tracks import TrackSummary
 
 CURRENT_FIELDS = (
     "topic", "quantity", "label", "projection", "value", "low", "high", "qualifier", "unit",

@@ -33,12 +33,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from alerts.payload import build_payload
-from config import Config, Quantity
-from storage import alerts as store
-from storage import tracks
-from storage.models import Alert, ArticleVersion, Figure, utcnow
-from storage.tracks import differs, version_date
+from newsmon.alerts.payload import build_payload
+from newsmon.config import Config, Quantity
+from newsmon.storage import alerts as store
+from newsmon.storage import tracks
+from newsmon.storage.models import Alert, ArticleVersion, Figure, utcnow
+from newsmon.storage.tracks import differs, version_date
 
 __all__ = ["assess_version", "differs", "matching_channels"]
 

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from alerts.channels import DeliveryError, Sender, sender_for
-from config import Alerts, Config
-from storage import Database
-from storage import alerts as store
-from storage.models import utcnow
+from newsmon.alerts.channels import DeliveryError, Sender, sender_for
+from newsmon.config import Alerts, Config
+from newsmon.storage import Database
+from newsmon.storage import alerts as store
+from newsmon.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from storage.models import Article, ArticleVersion, Figure
-from storage.tracks import version_date
+from newsmon.storage.models import Article, ArticleVersion, Figure
+from newsmon.storage.tracks import version_date
 
 
 def iso(moment: datetime | None) -> str | None:

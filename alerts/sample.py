@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from storage.models import utcnow
+from newsmon.storage.models import utcnow
 
 
 def sample_payload(now: datetime | None = None) -> dict[str, Any]:

@@ -38,14 +38,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from storage import Database  # noqa: E402
-from storage.archive import figure_timeline  # noqa: E402
-from storage.models import Article, ArticleTopic, ArticleVersion, Figure, Source  # noqa: E402
-from storage.search import SearchFilters, search_articles  # noqa: E402
+from newsmon.storage import Database  # noqa: E402
+from newsmon.storage.archive import figure_timeline  # noqa: E402
+from newsmon.storage.models import Article, ArticleTopic, ArticleVersion, Figure, Source  # noqa: E402
+from newsmon.storage.search import SearchFilters, search_articles  # noqa: E402
 
 POSTGRES_ADMIN = os.environ.get(
     "NEWSMON_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -294,7 +293,16 @@ def bench_export(url: str, folder: Path, since: str | None) -> tuple[float, int,
     config = folder / "bench-config.yaml"
     config.write_text(CONFIG.format(url=url), encoding="utf-8")
     target = folder / "export.jsonl"
-    command = [sys.executable, "-m", "cli", "--config", str(config), "export", "-o", str(target)]
+    command = [
+        sys.executable,
+        "-m",
+        "newsmon.cli",
+        "--config",
+        str(config),
+        "export",
+        "-o",
+        str(target),
+    ]
     if since:
         command += ["--since", since]
     began = time.perf_counter()

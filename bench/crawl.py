@@ -26,15 +26,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from spiders.extract import extract_article  # noqa: E402
-from spiders.reading import read_article  # noqa: E402
+from newsmon.spiders.extract import extract_article  # noqa: E402
+from newsmon.spiders.reading import read_article  # noqa: E402
 from tests.newsite import NewsSite  # noqa: E402
 from tests.newsite.config import site_config  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time
-from config import load_config
-from spiders.crawl import run_crawl
+from newsmon.config import load_config
+from newsmon.spiders.crawl import run_crawl
 config = load_config(sys.argv[1])
 started = time.perf_counter()
 reports = run_crawl(config)

@@ -43,19 +43,18 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from config import Config, parse_config  # noqa: E402
-from figures import extract_figures  # noqa: E402
-from spiders.extract import ArticleRecord  # noqa: E402
-from spiders.simhash import MAX_DISTANCE, SimhashIndex, distance  # noqa: E402
-from spiders.store import Batch, Validators, store_batch  # noqa: E402
-from storage import Database  # noqa: E402
-from storage.crawls import ensure_source, last_complete_run_at, last_runs  # noqa: E402
-from storage.models import Article, CrawlRun, SimhashBlock, Source  # noqa: E402
-from storage.near_duplicates import block_keys, probe_keys  # noqa: E402
+from newsmon.config import Config, parse_config  # noqa: E402
+from newsmon.figures import extract_figures  # noqa: E402
+from newsmon.spiders.extract import ArticleRecord  # noqa: E402
+from newsmon.spiders.simhash import MAX_DISTANCE, SimhashIndex, distance  # noqa: E402
+from newsmon.spiders.store import Batch, Validators, store_batch  # noqa: E402
+from newsmon.storage import Database  # noqa: E402
+from newsmon.storage.crawls import ensure_source, last_complete_run_at, last_runs  # noqa: E402
+from newsmon.storage.models import Article, CrawlRun, SimhashBlock, Source  # noqa: E402
+from newsmon.storage.near_duplicates import block_keys, probe_keys  # noqa: E402
 
 POSTGRES_ADMIN = os.environ.get(
     "NEWSMON_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -27,10 +27,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from figures import assign_quantities, extract_figures  # noqa: E402
-from figures.evaluation import (  # noqa: E402
+from newsmon.figures import assign_quantities, extract_figures  # noqa: E402
+from newsmon.figures.evaluation import (  # noqa: E402
     LabelledSentence,
     Mistake,
     QuantityPassage,

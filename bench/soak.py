@@ -26,13 +26,13 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT / "tests")]
 
 from newsite import NewsSite  # noqa: E402  (tests/newsite: the local news site)
 from sqlalchemy import func, select  # noqa: E402
 
-from storage import Database  # noqa: E402
-from storage.models import Alert, CrawlRun, Delivery  # noqa: E402
+from newsmon.storage import Database  # noqa: E402
+from newsmon.storage.models import Alert, CrawlRun, Delivery  # noqa: E402
 
 CONFIG = """\
 storage:
@@ -144,7 +144,7 @@ def main() -> int:
         database = Database.open(f"sqlite:///{db}")
         with log_file.open("w") as log:
             daemon = subprocess.Popen(
-                [sys.executable, "-m", "cli", "--config", str(config), "run"],
+                [sys.executable, "-m", "newsmon.cli", "--config", str(config), "run"],
                 cwd=ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,

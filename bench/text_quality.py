@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
 
-from spiders.extract import TRAFILATURA_OPTIONS, ExtractionError, extract_article  # noqa: E402
+from newsmon.spiders.extract import TRAFILATURA_OPTIONS, ExtractionError, extract_article  # noqa: E402
 from tests.newsite import NewsSite  # noqa: E402
 
 TEXTSET = ROOT / "bench" / "textset"

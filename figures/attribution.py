@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from figures.clauses import clause_span
-from figures.lemmas import unit_lemma
-from figures.lexicon import (
+from newsmon.figures.clauses import clause_span
+from newsmon.figures.lemmas import unit_lemma
+from newsmon.figures.lexicon import (
     ADVERBS,
     NOT_SPEAKERS,
     ONES,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from figures.lemmas import UNIT_ALIASES, unit_lemma
-from figures.lexicon import (
+from newsmon.figures.lemmas import UNIT_ALIASES, unit_lemma
+from newsmon.figures.lexicon import (
     CASUALTY_WORDS,
     IRREGULAR_PLURALS,
     MONTH_NAMES,

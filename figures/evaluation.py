@@ -28,9 +28,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from figures.lemmas import unit_lemma
-from figures.quantities import QuantitySpec
-from figures.record import Figure
+from newsmon.figures.lemmas import unit_lemma
+from newsmon.figures.quantities import QuantitySpec
+from newsmon.figures.record import Figure
 
 VALUE_TOLERANCE = 0.005
 _RATE_KEYS = ("per", "change", "role")

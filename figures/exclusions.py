@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from figures.lexicon import MONTH_NAMES, word_set
-from figures.numerals import Numeral
+from newsmon.figures.lexicon import MONTH_NAMES, word_set
+from newsmon.figures.numerals import Numeral
 
 _MONTH = "|".join(sorted(MONTH_NAMES, key=len, reverse=True))
 _SMALL_WORDS = "one two three four five six seven eight nine ten"

@@ -5,20 +5,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from figures.attribution import attribution, sentence_source
-from figures.clauses import clause_span
-from figures.counted_nouns import counted_noun, is_plural_noun, subject_head
-from figures.exclusions import HYPHEN_UNITS, is_furniture_sentence, rejection
-from figures.lemmas import UNIT_ALIASES, unit_lemma
-from figures.lexicon import FURNITURE_UNITS, SOURCE_NOUNS
-from figures.movement import changes_of, roles
-from figures.numerals import CANDIDATE, Numeral, read_numeral
-from figures.projection import is_projection
-from figures.qualifiers import qualifier_before
-from figures.ranges import range_end, skip_number_chain
-from figures.rates import UNIT_PER, rate_after
-from figures.record import Figure
-from figures.sentences import sentence_spans
+from newsmon.figures.attribution import attribution, sentence_source
+from newsmon.figures.clauses import clause_span
+from newsmon.figures.counted_nouns import counted_noun, is_plural_noun, subject_head
+from newsmon.figures.exclusions import HYPHEN_UNITS, is_furniture_sentence, rejection
+from newsmon.figures.lemmas import UNIT_ALIASES, unit_lemma
+from newsmon.figures.lexicon import FURNITURE_UNITS, SOURCE_NOUNS
+from newsmon.figures.movement import changes_of, roles
+from newsmon.figures.numerals import CANDIDATE, Numeral, read_numeral
+from newsmon.figures.projection import is_projection
+from newsmon.figures.qualifiers import qualifier_before
+from newsmon.figures.ranges import range_end, skip_number_chain
+from newsmon.figures.rates import UNIT_PER, rate_after
+from newsmon.figures.record import Figure
+from newsmon.figures.sentences import sentence_spans
 
 _FROM_BEFORE = re.compile(r"\bfrom\s+$", re.I)
 _MAGNITUDE_BEFORE = re.compile(r"\bmagnitude[-\s]$", re.I)  # "a magnitude 7.8 earthquake"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from figures.lemmas import UNIT_ALIASES
-from figures.lexicon import ONES, SCALES, TENS
+from newsmon.figures.lemmas import UNIT_ALIASES
+from newsmon.figures.lexicon import ONES, SCALES, TENS
 
 _ONES_RE = "|".join(sorted(ONES, key=len, reverse=True))
 _TENS_RE = "|".join(TENS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from figures.clauses import clause_span
+from newsmon.figures.clauses import clause_span
 
 # Cues in the clause before the figure. Case matters: "may" is a modal, "May" a month.
 _BEFORE = re.compile(

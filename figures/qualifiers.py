@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from figures.lemmas import UNIT_ALIASES
+from newsmon.figures.lemmas import UNIT_ALIASES
 
 _PHRASES: dict[str, str] = {
     "at least": "at_least", "no fewer than": "at_least", "no less than": "at_least",

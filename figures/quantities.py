@@ -32,10 +32,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from figures.clauses import clause_span
-from figures.lemmas import UNIT_ALIASES, unit_lemma
-from figures.lexicon import word_set
-from figures.record import Figure
+from newsmon.figures.clauses import clause_span
+from newsmon.figures.lemmas import UNIT_ALIASES, unit_lemma
+from newsmon.figures.lexicon import word_set
+from newsmon.figures.record import Figure
 
 __all__ = ["PER_UNITS", "QuantitySpec", "assign_quantities", "unit_lemma"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from figures.numerals import Numeral, numeral_at
+from newsmon.figures.numerals import Numeral, numeral_at
 
 _RANGE_DASH = re.compile(r"\s*[-–—]\s*")
 _RANGE_TO = re.compile(r"-?\s+(?:to|through|thru)\s+|\s*~\s*")  # "8- to 16-metre", "20~100"

@@ -24,24 +24,24 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.spiders import Spider
 
-from alerts.assess import assess_sources
-from config import Config, ConfigError, Source
-from spiders.interruption import Interruption, handle_stop_signals
-from spiders.jobs import CrawlContext, SourceJob
-from spiders.lifeline import start_worker
-from spiders.robots import RobotsCache
-from spiders.simhash import SimhashIndex
-from spiders.sources import SPIDERS
-from spiders.throttle import ConcurrencyBudget
-from storage import Database
-from storage import articles as store
-from storage.crawl_state import (
+from newsmon.alerts.assess import assess_sources
+from newsmon.config import Config, ConfigError, Source
+from newsmon.spiders.interruption import Interruption, handle_stop_signals
+from newsmon.spiders.jobs import CrawlContext, SourceJob
+from newsmon.spiders.lifeline import start_worker
+from newsmon.spiders.robots import RobotsCache
+from newsmon.spiders.simhash import SimhashIndex
+from newsmon.spiders.sources import SPIDERS
+from newsmon.spiders.throttle import ConcurrencyBudget
+from newsmon.storage import Database
+from newsmon.storage import articles as store
+from newsmon.storage.crawl_state import (
     cached_robots,
     document_validators,
     save_document_validators,
     save_robots,
 )
-from storage.crawls import (
+from newsmon.storage.crawls import (
     RunCounts,
     ensure_source,
     finish_run,
@@ -50,8 +50,8 @@ from storage.crawls import (
     mark_first_crawl_done,
     start_run,
 )
-from storage.db import DryRunDatabase
-from storage.models import utcnow
+from newsmon.storage.db import DryRunDatabase
+from newsmon.storage.models import utcnow
 
 DUPLICATE_LOOKBACK = timedelta(days=30)  # copies are looked for among articles this recent
 REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -112,7 +112,7 @@ def crawl_settings(config: Config) -> Settings:
             "LOGSTATS_INTERVAL": 0,
             "STATS_DUMP": False,
             "TWISTED_REACTOR": REACTOR,
-            "ITEM_PIPELINES": {"spiders.pipeline.ArticlePipeline": 300},
+            "ITEM_PIPELINES": {"newsmon.spiders.pipeline.ArticlePipeline": 300},
             # items per response processed in parallel: an article page yields one item, and
             # Scrapy starts this many asyncio tasks per response (100 by default)
             "CONCURRENT_ITEMS": 1,
@@ -121,9 +121,9 @@ def crawl_settings(config: Config) -> Settings:
             # last, next to the downloader: the crawl-wide and per-site concurrency budget
             "DOWNLOADER_MIDDLEWARES": {
                 "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-                "spiders.robots.SharedRobotsTxtMiddleware": 100,
-                "spiders.pipeline.RequestCounter": 950,
-                "spiders.throttle.SharedConcurrency": 990,
+                "newsmon.spiders.robots.SharedRobotsTxtMiddleware": 100,
+                "newsmon.spiders.pipeline.RequestCounter": 950,
+                "newsmon.spiders.throttle.SharedConcurrency": 990,
             },
         }
     )
@@ -135,7 +135,7 @@ def worker_count(config: Config) -> int:
 
 def extraction_pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["spiders.reading"])
+    context.set_forkserver_preload(["newsmon.spiders.reading"])
     # workers watch this process and exit with it (spiders/lifeline.py): no debris after kill -9
     return ProcessPoolExecutor(
         workers, mp_context=context, initializer=start_worker, initargs=(os.getpid(),)

@@ -15,7 +15,7 @@ from typing import Any
 
 CONTEXT_FIELDS = ("source", "crawl_id", "run_id", "channel", "status", "counts", "seconds")
 LOG_FORMATS = ("text", "json")
-OWN_LOGGERS = ("newsmon", "spiders", "alerts", "storage", "scheduler", "figures", "cli")
+OWN_LOGGERS = ("newsmon",)
 
 
 class CrawlContext(logging.Filter):

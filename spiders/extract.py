@@ -38,7 +38,7 @@ from lxml import html as lxml_html
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title
 from trafilatura.utils import load_html
 
-from spiders.urls import normalise_url, same_site
+from newsmon.spiders.urls import normalise_url, same_site
 
 log = logging.getLogger("newsmon.extract")
 

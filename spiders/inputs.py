@@ -9,10 +9,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from config import Config
-from figures import assign_quantities, extract_figures
-from spiders.extract import ArticleRecord, ExtractionError, extract_article, text_record
-from spiders.topics import keywords_match
+from newsmon.config import Config
+from newsmon.figures import assign_quantities, extract_figures
+from newsmon.spiders.extract import ArticleRecord, ExtractionError, extract_article, text_record
+from newsmon.spiders.topics import keywords_match
 
 FETCH_TIMEOUT = 30.0
 MAX_BYTES = 10 * 1024 * 1024

@@ -13,9 +13,9 @@ The child is a process-group leader, so stopping it also stops any worker proces
 and a Ctrl-C in a terminal reaches only the daemon, which then stops the crawl itself. On Linux the
 child is also killed if the daemon dies (PR_SET_PDEATHSIG), so no crawl outlives its daemon.
 
-The crawl function is given as "module:function" (default `spiders.crawl:run_crawl`) and called
-as `function(config, [source_name])`; it records its own CrawlRun rows. The parent records what
-the child could not: a crash, a timeout, an out-of-memory stop, an interruption.
+The crawl function is given as "module:function" (default `newsmon.spiders.crawl:run_crawl`) and
+called as `function(config, [source_name])`; it records its own CrawlRun rows. The parent records
+what the child could not: a crash, a timeout, an out-of-memory stop, an interruption.
 """
 
 from __future__ import annotations
@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from config import Config
+from newsmon.config import Config
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CRAWL_TARGET = "spiders.crawl:run_crawl"
+DEFAULT_CRAWL_TARGET = "newsmon.spiders.crawl:run_crawl"
 STOP_GRACE = 25.0  # SIGTERM -> SIGKILL when the daemon stops (it must be gone within 30 s)
 TIMEOUT_GRACE = 5.0  # SIGTERM -> SIGKILL after a crawl timeout
 EXIT_CRASHED = 1
@@ -210,7 +210,7 @@ def child_main(request: CrawlRequest, memory_limit: int, errors: Connection, par
     os.setpgrp()
     _die_with_parent(parent)
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-    from spiders.crawl_logs import configure_logging  # here: the child's own log setup
+    from newsmon.spiders.crawl_logs import configure_logging  # here: the child's own log setup
 
     configure_logging(
         request.log_format,

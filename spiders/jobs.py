@@ -7,12 +7,12 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from config import Config, Source
-from spiders.robots import RobotsCache
-from spiders.simhash import SimhashIndex
-from spiders.throttle import ConcurrencyBudget
-from storage import Database
-from storage.crawls import RunCounts
+from newsmon.config import Config, Source
+from newsmon.spiders.robots import RobotsCache
+from newsmon.spiders.simhash import SimhashIndex
+from newsmon.spiders.throttle import ConcurrencyBudget
+from newsmon.storage import Database
+from newsmon.storage.crawls import RunCounts
 
 
 @dataclass

@@ -15,7 +15,7 @@ import select
 import threading
 import time
 
-from spiders.reading import start_worker as start_reader
+from newsmon.spiders.reading import start_worker as start_reader
 
 POLL_SECONDS = 1.0  # without pidfd (not Linux, or a kernel before 5.3): how often to look
 

@@ -15,11 +15,11 @@ from typing import Any, Self
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import SQLAlchemyError
 
-from spiders.extract import ArticleRecord
-from spiders.jobs import SourceJob
-from spiders.reading import ReadFailure, read_article
-from spiders.sources import FetchedPage
-from spiders.store import Batch, StoreResult, Validators, store_batch
+from newsmon.spiders.extract import ArticleRecord
+from newsmon.spiders.jobs import SourceJob
+from newsmon.spiders.reading import ReadFailure, read_article
+from newsmon.spiders.sources import FetchedPage
+from newsmon.spiders.store import Batch, StoreResult, Validators, store_batch
 
 log = logging.getLogger("newsmon.crawl")
 

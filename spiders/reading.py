@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from figures import extract_figures
-from spiders.extract import ArticleRecord, ExtractionError, extract_article
-from spiders.interruption import ignore_interrupts
-from spiders.simhash import simhash
+from newsmon.figures import extract_figures
+from newsmon.spiders.extract import ArticleRecord, ExtractionError, extract_article
+from newsmon.spiders.interruption import ignore_interrupts
+from newsmon.spiders.simhash import simhash
 
 
 @dataclass

@@ -20,20 +20,20 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from alerts.assess import assess_sources
-from alerts.detect import assess_version
-from config import Config, Source
-from figures import Figure as FigureRecord
-from figures import assign_quantities, extract_figures
-from spiders.extract import ArticleRecord
-from spiders.simhash import SimhashIndex, simhash
-from spiders.store import Validators, store_article
-from spiders.topics import match_topics
-from storage import Database
-from storage import articles as store
-from storage import rematch as rows
-from storage.crawls import ensure_source
-from storage.models import Article, Figure, SkippedArticle, utcnow
+from newsmon.alerts.assess import assess_sources
+from newsmon.alerts.detect import assess_version
+from newsmon.config import Config, Source
+from newsmon.figures import Figure as FigureRecord
+from newsmon.figures import assign_quantities, extract_figures
+from newsmon.spiders.extract import ArticleRecord
+from newsmon.spiders.simhash import SimhashIndex, simhash
+from newsmon.spiders.store import Validators, store_article
+from newsmon.spiders.topics import match_topics
+from newsmon.storage import Database
+from newsmon.storage import articles as store
+from newsmon.storage import rematch as rows
+from newsmon.storage.crawls import ensure_source
+from newsmon.storage.models import Article, Figure, SkippedArticle, utcnow
 
 DUPLICATE_LOOKBACK = timedelta(days=30)
 

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from storage import near_duplicates
+from newsmon.storage import near_duplicates
 
 SHINGLE = 3  # words per shingle
 MAX_DISTANCE = 7  # bits

@@ -19,13 +19,13 @@ from lxml import etree
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from spiders.extract import parse_datetime
-from spiders.failures import failure_kind
-from spiders.jobs import SourceJob
-from spiders.revisits import Known, decide_request
-from spiders.urls import looks_like_article, normalise_url, same_site
-from storage import articles as store
-from storage.models import utcnow
+from newsmon.spiders.extract import parse_datetime
+from newsmon.spiders.failures import failure_kind
+from newsmon.spiders.jobs import SourceJob
+from newsmon.spiders.revisits import Known, decide_request
+from newsmon.spiders.urls import looks_like_article, normalise_url, same_site
+from newsmon.storage import articles as store
+from newsmon.storage.models import utcnow
 
 log = logging.getLogger("newsmon.crawl")
 

@@ -21,18 +21,18 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from alerts.detect import assess_version
-from config import Config, Source
-from figures import Figure as FigureRecord
-from figures import assign_quantities
-from spiders.dating import version_date
-from spiders.extract import ArticleRecord
-from spiders.simhash import MIN_RESEMBLANCE, SimhashIndex, resemblance, simhash
-from spiders.topics import match_topics, why_no_match
-from storage import Database
-from storage import articles as store
-from storage.crawls import ensure_source
-from storage.models import Alert, Article, Figure, SkippedArticle
+from newsmon.alerts.detect import assess_version
+from newsmon.config import Config, Source
+from newsmon.figures import Figure as FigureRecord
+from newsmon.figures import assign_quantities
+from newsmon.spiders.dating import version_date
+from newsmon.spiders.extract import ArticleRecord
+from newsmon.spiders.simhash import MIN_RESEMBLANCE, SimhashIndex, resemblance, simhash
+from newsmon.spiders.topics import match_topics, why_no_match
+from newsmon.storage import Database
+from newsmon.storage import articles as store
+from newsmon.storage.crawls import ensure_source
+from newsmon.storage.models import Alert, Article, Figure, SkippedArticle
 
 Outcome = Literal["new_article", "new_version", "unchanged", "no_topic"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from config import Config, Keywords, Source
+from newsmon.config import Config, Keywords, Source
 
 
 @lru_cache(maxsize=1024)

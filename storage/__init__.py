@@ -1,5 +1,5 @@
 """The archive: models, migrations, and every query other parts of newsmon need."""
 
-from storage.db import Database, StorageError
+from newsmon.storage.db import Database, StorageError
 
 __all__ = ["Database", "StorageError"]

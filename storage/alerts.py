@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import Alert, ArticleVersion, Delivery, Figure, utcnow
+from newsmon.storage.models import Alert, ArticleVersion, Delivery, Figure, utcnow
 
 
 def previous_version(session: Session, version: ArticleVersion) -> ArticleVersion | None:

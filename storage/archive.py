@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import Article, ArticleVersion, Figure, Source
+from newsmon.storage.models import Article, ArticleVersion, Figure, Source
 
 TIMELINE_FIELDS = (
     "date", "quantity", "value", "low", "high", "qualifier", "unit", "text", "attribution",

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from storage.models import (
+from newsmon.storage.models import (
     Alert,
     Article,
     ArticleTopic,

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from storage.models import RobotsTxt, SourceDocument
+from newsmon.storage.models import RobotsTxt, SourceDocument
 
 Validators = tuple[str | None, str | None]  # (ETag, Last-Modified)
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import CrawlRun, Source, utcnow
+from newsmon.storage.models import CrawlRun, Source, utcnow
 
 RUN_COUNTERS = (
     "requests",

@@ -11,8 +11,14 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, func, select, text
 from sqlalchemy.orm import Session
 
-from storage.crawls import RunCounts, abandon_running_runs, ensure_source, finish_run, start_run
-from storage.models import CrawlRun, DaemonState, Delivery, Source
+from newsmon.storage.crawls import (
+    RunCounts,
+    abandon_running_runs,
+    ensure_source,
+    finish_run,
+    start_run,
+)
+from newsmon.storage.models import CrawlRun, DaemonState, Delivery, Source
 
 HEARTBEAT = "daemon"  # the one DaemonState row: one daemon per database
 # pg_try_advisory_lock key: "newsmon" in ASCII; advisory locks are per database

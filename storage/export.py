@@ -15,8 +15,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage.archive import figure_date, report_date
-from storage.models import Alert, Article, ArticleTopic, ArticleVersion, Delivery, Figure, Source
+from newsmon.storage.archive import figure_date, report_date
+from newsmon.storage.models import (
+    Alert,
+    Article,
+    ArticleTopic,
+    ArticleVersion,
+    Delivery,
+    Figure,
+    Source,
+)
 
 BATCH_ROWS = 1000
 EXPORT_KINDS = ("articles", "figures", "alerts")

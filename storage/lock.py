@@ -22,8 +22,8 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from storage import Database
-from storage import daemon as daemon_rows
+from newsmon.storage import Database
+from newsmon.storage import daemon as daemon_rows
 
 
 class DaemonLockedError(Exception):

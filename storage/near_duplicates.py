@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Integer, any_, cast, column, func, insert,
 from sqlalchemy.dialects.postgresql import ARRAY, BIT
 from sqlalchemy.orm import Session
 
-from storage.models import SimhashBlock
+from newsmon.storage.models import SimhashBlock
 
 # (shift, bits) of each block, most significant first; migration 0008 repeats these numbers
 BLOCKS: tuple[tuple[int, int], ...] = ((42, 22), (21, 21), (0, 21))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from sqlalchemy import select, union
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import Alert, Article, ArticleVersion, Setting, SkippedArticle
+from newsmon.storage.models import Alert, Article, ArticleVersion, Setting, SkippedArticle
 
 TOPIC_FINGERPRINT = "topic_fingerprint"
 CHUNK = 200  # articles per transaction

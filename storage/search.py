@@ -21,8 +21,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage.models import Article, ArticleTopic, Source
-from storage.timeouts import StatementTimeout, statement_timeout
+from newsmon.storage.models import Article, ArticleTopic, Source
+from newsmon.storage.timeouts import StatementTimeout, statement_timeout
 
 MATCH_START = "\x02"
 MATCH_END = "\x03"

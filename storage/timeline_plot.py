@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from storage.archive import TimelineRow
+from newsmon.storage.archive import TimelineRow
 
 PLOT_SUFFIXES = (".png", ".svg")
 MAX_LEGEND_ENTRIES = 12

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import Article, ArticleVersion, Figure
+from newsmon.storage.models import Article, ArticleVersion, Figure
 
 # statuses of a version's lead figure in a track (alerts.detect): the track's reports
 REPORT_STATUSES = (

@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 
-from storage.db import Database, StorageError
+from newsmon.storage.db import Database, StorageError
 
 log = logging.getLogger("newsmon.daemon")
 

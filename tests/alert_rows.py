@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.detect import assess_version
-from config import Config
-from figures import assign_quantities, extract_figures
-from storage.models import Alert, Article, ArticleVersion, Figure, Source
+from newsmon.alerts.detect import assess_version
+from newsmon.config import Config
+from newsmon.figures import assign_quantities, extract_figures
+from newsmon.storage.models import Alert, Article, ArticleVersion, Figure, Source
 
 
 @dataclass

@@ -9,8 +9,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage import Database
-from storage.models import (
+from newsmon.storage import Database
+from newsmon.storage.models import (
     Alert,
     Article,
     ArticleTopic,
@@ -258,7 +258,7 @@ def write_archive_config(tmp_path: Path, database_url: str) -> Path:
 def newsmon(*args: str | Path) -> subprocess.CompletedProcess[str]:
     """The command as a user runs it: a real subprocess."""
     return subprocess.run(
-        [sys.executable, "-m", "cli", *map(str, args)],
+        [sys.executable, "-m", "newsmon.cli", *map(str, args)],
         capture_output=True,
         text=True,
         env={**os.environ, "COLUMNS": "200"},

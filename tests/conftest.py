@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from storage import Database
+from newsmon.storage import Database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "NEWSMON_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -21,10 +21,10 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from config import Config
-from storage import Database
-from storage.crawls import RunCounts, ensure_source, finish_run, start_run
-from storage.models import Article, ArticleVersion, utcnow
+from newsmon.config import Config
+from newsmon.storage import Database
+from newsmon.storage.crawls import RunCounts, ensure_source, finish_run, start_run
+from newsmon.storage.models import Article, ArticleVersion, utcnow
 
 
 def crawl(config: Config, source_names: Sequence[str] | None = None) -> list[int]:

@@ -9,8 +9,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from config import Config
-from spiders.crawl import extraction_pool
+from newsmon.config import Config
+from newsmon.spiders.crawl import extraction_pool
 
 
 def crawl(config: Config, source_names: Sequence[str] | None = None) -> list[int]:

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from peers import HTTPPeer, Mailbox, free_port, smtp_server
 
-from alerts.channels import SENDERS, DeliveryError, sender_for
-from alerts.channels.slack import escape, message
-from alerts.channels.smtp import build_message
-from config import Config, parse_config
+from newsmon.alerts.channels import SENDERS, DeliveryError, sender_for
+from newsmon.alerts.channels.slack import escape, message
+from newsmon.alerts.channels.smtp import build_message
+from newsmon.config import Config, parse_config
 
 GOLDEN = Path(__file__).parent / "golden"
 HOSTILE = "<script>alert(1)</script> Troops & *tanks* _now_ ~gone~ `x` <!channel>"

@@ -12,10 +12,10 @@ from alert_rows import Said, publish
 from click.testing import CliRunner
 from peers import Answer, HTTPPeer, Mailbox, free_port, smtp_server
 
-from alerts.dispatch import dispatch_pending
-from cli import main
-from config import load_config
-from storage import Database
+from newsmon.alerts.dispatch import dispatch_pending
+from newsmon.cli import main
+from newsmon.config import load_config
+from newsmon.storage import Database
 
 TOPICS = (Path(__file__).parent.parent / "config.yaml").read_text().split("\nsources:")[0]
 T0 = datetime(2024, 11, 1, 8, 0, tzinfo=UTC)

@@ -9,12 +9,12 @@ import pytest
 from alert_rows import Said, publish
 from sqlalchemy import select
 
-from alerts.wording import headline, what_happened
-from config import Config, parse_config
-from storage import Database
-from storage.alerts import list_alerts
-from storage.models import Alert, Figure
-from storage.tracks import current_figure
+from newsmon.alerts.wording import headline, what_happened
+from newsmon.config import Config, parse_config
+from newsmon.storage import Database
+from newsmon.storage.alerts import list_alerts
+from newsmon.storage.models import Alert, Figure
+from newsmon.storage.tracks import current_figure
 
 T0 = datetime(2024, 11, 1, 8, 0, tzinfo=UTC)
 SEED_TOPIC = Path(__file__).parent.parent / "config.yaml"
@@ -413,8 +413,8 @@ def test_one_alert_per_quantity_per_article_the_first_figure_leads(database: Dat
 
 
 def test_assessing_the_same_version_again_creates_nothing(database: Database):
-    from alerts.detect import assess_version
-    from storage.models import ArticleVersion
+    from newsmon.alerts.detect import assess_version
+    from newsmon.storage.models import ArticleVersion
 
     config = seed_config()
     with database.session() as session:
@@ -553,7 +553,7 @@ def test_a_revision_dated_before_the_current_value_is_history(database: Database
 
 
 def test_a_baseline_is_quiet_and_summarised_once_per_topic(database: Database):
-    from alerts.baseline import baseline_alert
+    from newsmon.alerts.baseline import baseline_alert
 
     config = seed_config()
     with database.session() as session:

@@ -19,11 +19,11 @@ from alert_rows import Said, publish
 from peers import Answer, HTTPPeer, Mailbox, free_port, smtp_server
 from sqlalchemy import select
 
-from alerts.dispatch import CLAIM_LEASE, backoff, dispatch_pending, send_digests
-from config import Config, parse_config
-from storage import Database
-from storage import alerts as store
-from storage.models import Alert, Delivery, utcnow
+from newsmon.alerts.dispatch import CLAIM_LEASE, backoff, dispatch_pending, send_digests
+from newsmon.config import Config, parse_config
+from newsmon.storage import Database
+from newsmon.storage import alerts as store
+from newsmon.storage.models import Alert, Delivery, utcnow
 
 T0 = datetime(2024, 11, 1, 8, 0, tzinfo=UTC)
 TOPICS = (Path(__file__).parent.parent / "config.yaml").read_text().split("\nsources:")[0]
@@ -289,8 +289,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 sys.path.insert(0, {tests!r})
 from alert_rows import Said, publish
-from config import parse_config
-from storage import Database
+from newsmon.config import parse_config
+from newsmon.storage import Database
 config = parse_config(Path({config!r}).read_text(), Path({config!r}), {{}})
 database = Database.open({url!r})
 with database.session() as session:

@@ -144,7 +144,7 @@ class StorySite:
 
 def newsmon(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cli", "--config", str(config), *args],
+        [sys.executable, "-m", "newsmon.cli", "--config", str(config), *args],
         capture_output=True,
         text=True,
         timeout=180,
@@ -154,7 +154,7 @@ def newsmon(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def summary(record: dict) -> str:
-    from alerts.wording import change
+    from newsmon.alerts.wording import change
 
     return f"{record['kind']} {change(record)}"
 

@@ -23,10 +23,10 @@ from peers import Mailbox, free_port
 from sqlalchemy import select
 from test_alerts_dispatch import T0, deliveries, make_config, store_two_alerts
 
-from alerts.dispatch import dispatch_pending
-from config import Config
-from storage import Database
-from storage.models import Delivery
+from newsmon.alerts.dispatch import dispatch_pending
+from newsmon.config import Config
+from newsmon.storage import Database
+from newsmon.storage.models import Delivery
 
 USER, PASSWORD = "desk", "correct-horse-battery"
 

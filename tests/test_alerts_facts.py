@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from peers import HTTPPeer, Mailbox, free_port, smtp_server
 
-from alerts.channels import sender_for
-from alerts.channels.console import ConsoleSender
-from config import parse_config
+from newsmon.alerts.channels import sender_for
+from newsmon.alerts.channels.console import ConsoleSender
+from newsmon.config import parse_config
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -93,7 +93,7 @@ class Newsmon:
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "cli", "--config", str(self.config), *args],
+            [sys.executable, "-m", "newsmon.cli", "--config", str(self.config), *args],
             capture_output=True,
             text=True,
             timeout=180,

@@ -16,10 +16,10 @@ from pathlib import Path
 from alert_rows import publish_text
 from peers import HTTPPeer, Mailbox, free_port, smtp_server
 
-from alerts.dispatch import dispatch_pending
-from config import parse_config
-from storage import Database
-from storage.alerts import list_alerts
+from newsmon.alerts.dispatch import dispatch_pending
+from newsmon.config import parse_config
+from newsmon.storage import Database
+from newsmon.storage.alerts import list_alerts
 
 T0 = datetime(2024, 10, 18, 6, 0, tzinfo=UTC)
 SEED = (Path(__file__).parent.parent / "config.yaml").read_text().split("\nsources:")[0]
@@ -59,7 +59,7 @@ STAGES = [
 
 
 def summary(record: dict) -> str:
-    from alerts.wording import change
+    from newsmon.alerts.wording import change
 
     return f"{record['kind']} {change(record)}"
 

@@ -12,9 +12,9 @@ import pytest
 from archive_data import fill_archive, newsmon, write_archive_config
 from click.testing import CliRunner
 
-from cli import main
-from storage import Database
-from storage.export import EXPORT_FIELDS, export_records
+from newsmon.cli import main
+from newsmon.storage import Database
+from newsmon.storage.export import EXPORT_FIELDS, export_records
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ import pytest
 from archive_data import fill_archive, newsmon, write_archive_config
 from click.testing import CliRunner
 
-from cli import main
-from storage import Database
-from storage.archive import figure_timeline, tracked_quantities
-from storage.timeline_plot import PlotError, current_value_steps, render_timeline
+from newsmon.cli import main
+from newsmon.storage import Database
+from newsmon.storage.archive import figure_timeline, tracked_quantities
+from newsmon.storage.timeline_plot import PlotError, current_value_steps, render_timeline
 
 
 @pytest.fixture

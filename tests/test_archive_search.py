@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from archive_data import fill_archive, newsmon, write_archive_config
 from click.testing import CliRunner
 
-from cli import main
-from storage import Database
-from storage.models import Article
-from storage.search import (
+from newsmon.cli import main
+from newsmon.storage import Database
+from newsmon.storage.models import Article
+from newsmon.storage.search import (
     MATCH_END,
     MATCH_START,
     QueryError,

@@ -10,9 +10,9 @@ import pytest
 from archive_data import fill_archive, newsmon, write_archive_config
 from click.testing import CliRunner
 
-from cli import main
-from storage import Database
-from storage.archive import ArticleNotFound, find_article, version_diff
+from newsmon.cli import main
+from newsmon.storage import Database
+from newsmon.storage.archive import ArticleNotFound, find_article, version_diff
 
 
 @pytest.fixture

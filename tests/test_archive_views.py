@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from archive_data import fill_archive
 
-from storage import Database
+from newsmon.storage import Database
 
 VIEWS = {"figures_view", "alerts_view", "articles_view"}
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from storage import Database
+from newsmon.storage import Database
 
 CONFIG = """\
 storage:
@@ -41,7 +41,7 @@ alerts:
 def newsmon(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
+        [sys.executable, "-m", "newsmon.cli", *args],
         capture_output=True,
         text=True,
         env=full_env,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from config import ConfigError, load_config
-from figures.quantities import QuantitySpec
+from newsmon.config import ConfigError, load_config
+from newsmon.figures.quantities import QuantitySpec
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -24,10 +24,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from storage import Database
-from storage.alerts import add_alert
-from storage.crawls import ensure_source
-from storage.models import Alert, Article, ArticleVersion, CrawlRun, DaemonState, Delivery, Source
+from newsmon.storage import Database
+from newsmon.storage.alerts import add_alert
+from newsmon.storage.crawls import ensure_source
+from newsmon.storage.models import (
+    Alert,
+    Article,
+    ArticleVersion,
+    CrawlRun,
+    DaemonState,
+    Delivery,
+    Source,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
@@ -54,14 +62,14 @@ def daemon_config(url: str, sources: list[str], jitter: str = "0s", extra: str =
 
 
 class DaemonProcess:
-    """`python -m cli --config PATH run` in the background, its log in a file."""
+    """`python -m newsmon.cli --config PATH run` in the background, its log in a file."""
 
     def __init__(self, config_path: Path, *args: str) -> None:
         self.log_path = config_path.with_name(f"daemon-{uuid.uuid4().hex[:6]}.log")
         env = {**os.environ, "PYTHONPATH": str(TESTS)}
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "cli", "--config", str(config_path), "run"]
+                [sys.executable, "-m", "newsmon.cli", "--config", str(config_path), "run"]
                 + ["--crawl-target", "daemon_crawls:crawl", *args],
                 cwd=ROOT,
                 env=env,
@@ -135,7 +143,7 @@ def finished(database: Database, name: str, status: str) -> list[CrawlRun]:
 
 def newsmon(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
+        [sys.executable, "-m", "newsmon.cli", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

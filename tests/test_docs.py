@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 from pydantic import BaseModel
 
-import config
-from cli import main
+from newsmon import config
+from newsmon.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from spiders.extract import ExtractionError, extract_article, parse_datetime
+from newsmon.spiders.extract import ExtractionError, extract_article, parse_datetime
 from tests.newsite import NewsSite
 
 NEWSMON = str(Path(sys.executable).parent / "newsmon")

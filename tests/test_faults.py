@@ -21,11 +21,11 @@ from peers import Answer, HTTPPeer, TCPProxy
 from test_alerts_dispatch import make_config, store_two_alerts
 from test_daemon import DAEMON, start_daemon, wait_until  # noqa: F401 (a fixture)
 
-from alerts.dispatch import dispatch_pending
-from storage import Database
-from storage.alerts import add_alert
-from storage.models import Alert, Delivery, utcnow
-from storage.timeouts import StatementTimeout, statement_timeout
+from newsmon.alerts.dispatch import dispatch_pending
+from newsmon.storage import Database
+from newsmon.storage.alerts import add_alert
+from newsmon.storage.models import Alert, Delivery, utcnow
+from newsmon.storage.timeouts import StatementTimeout, statement_timeout
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
@@ -33,7 +33,7 @@ TESTS = Path(__file__).resolve().parent
 
 def newsmon(config: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60):
     return subprocess.run(
-        [sys.executable, "-m", "cli", "--config", str(config), *args],
+        [sys.executable, "-m", "newsmon.cli", "--config", str(config), *args],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         capture_output=True,
@@ -267,7 +267,7 @@ def test_kill_9_of_the_daemon_mid_crawl_leaves_no_process(tmp_path: Path) -> Non
     )  # fmt: skip
     log = (tmp_path / "daemon.log").open("w")
     daemon = subprocess.Popen(
-        [sys.executable, "-m", "cli", "--config", str(config), "run",
+        [sys.executable, "-m", "newsmon.cli", "--config", str(config), "run",
          "--crawl-target", "fault_crawls:crawl"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(TESTS),
                        "NEWSMON_TEST_PIDS": str(pids_file)},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from figures.clauses import clause_span
+from newsmon.figures.clauses import clause_span
 
 SENTENCE = "Some 12,000 people marched, police said; organisers put the crowd at 40,000."
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from figures import extract_figures
-from figures.counted_nouns import is_plural_noun
+from newsmon.figures import extract_figures
+from newsmon.figures.counted_nouns import is_plural_noun
 
 
 @pytest.mark.parametrize(

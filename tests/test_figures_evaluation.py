@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from figures import Figure, assign_quantities, extract_figures
-from figures.evaluation import (
+from newsmon.figures import Figure, assign_quantities, extract_figures
+from newsmon.figures.evaluation import (
     GoldFigure,
     attributions_agree,
     is_quantity_set,
@@ -22,7 +22,7 @@ from figures.evaluation import (
     score_quantities,
     units_agree,
 )
-from figures.quantities import QuantitySpec
+from newsmon.figures.quantities import QuantitySpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import build_eval_sets  # noqa: E402

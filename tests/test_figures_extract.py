@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from figures import extract_figures
+from newsmon.figures import extract_figures
 
 LABELLED = Path(__file__).parent / "data" / "figures-labelled.jsonl"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from figures import unit_lemma
+from newsmon.figures import unit_lemma
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from figures import extract_figures
+from newsmon.figures import extract_figures
 
 
 def only(text: str):

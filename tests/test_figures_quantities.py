@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from figures import assign_quantities, extract_figures
-from figures.quantities import QuantitySpec
+from newsmon.figures import assign_quantities, extract_figures
+from newsmon.figures.quantities import QuantitySpec
 
 TRACKED = {
     "nk-troops/troops-in-russia": ["troops", "Soldiers", "servicemen", "personnel"],

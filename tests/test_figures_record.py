@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from figures import Figure, extract_figures
+from newsmon.figures import Figure, extract_figures
 
 FIELDS = [
     "value", "low", "high", "qualifier", "unit", "text", "start", "end", "sentence",

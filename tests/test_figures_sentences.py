@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from figures import extract_figures
-from figures.sentences import sentence_spans
+from newsmon.figures import extract_figures
+from newsmon.figures.sentences import sentence_spans
 
 
 def test_sentences_split_on_full_stops_but_not_abbreviations() -> None:

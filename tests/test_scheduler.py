@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from config import parse_config
-from scheduler import (
+from newsmon.config import parse_config
+from newsmon.scheduler import (
     CRAWL_EXECUTOR,
     DISPATCH_JOB,
     HEARTBEAT_JOB,

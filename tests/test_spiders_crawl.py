@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from storage import Database
-from storage.models import Article, ArticleVersion, CrawlRun, Figure, Source
+from newsmon.storage import Database
+from newsmon.storage.models import Article, ArticleVersion, CrawlRun, Figure, Source
 from tests.newsite import NewsSite
 from tests.newsite.config import site_config
 

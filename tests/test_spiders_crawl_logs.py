@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from spiders.crawl_logs import configure_logging
+from newsmon.spiders.crawl_logs import configure_logging
 
 
 @pytest.fixture

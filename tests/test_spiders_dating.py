@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from spiders.dating import http_date, version_date
+from newsmon.spiders.dating import http_date, version_date
 
 FETCHED = datetime(2024, 11, 29, 12, 0, tzinfo=UTC)
 PUBLISHED = datetime(2024, 11, 20, 6, 0, tzinfo=UTC)

@@ -18,8 +18,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from storage import Database
-from storage.models import Article, ArticleVersion, CrawlRun, Source
+from newsmon.storage import Database
+from newsmon.storage.models import Article, ArticleVersion, CrawlRun, Source
 from tests.newsite import NewsSite
 from tests.newsite.config import site_config
 from tests.test_spiders_crawl import NEWSMON, crawl

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from storage import Database
-from storage.models import CrawlRun, RobotsTxt, Source
+from newsmon.storage import Database
+from newsmon.storage.models import CrawlRun, RobotsTxt, Source
 from tests.newsite import NewsSite
 from tests.newsite.config import site_config
 from tests.test_spiders_crawl import FAST, crawl

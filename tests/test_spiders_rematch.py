@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from storage import Database
-from storage.models import Alert, Article, CrawlRun, Figure, SkippedArticle, Source
+from newsmon.storage import Database
+from newsmon.storage.models import Alert, Article, CrawlRun, Figure, SkippedArticle, Source
 from tests.newsite import NewsSite
 from tests.newsite.config import site_config
 from tests.test_spiders_crawl import FAST, NEWSMON, crawl

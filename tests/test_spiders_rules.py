@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from config import parse_config
-from spiders.revisits import Known, decide_request
-from spiders.simhash import MAX_DISTANCE, distance, resemblance, simhash
-from spiders.topics import match_topics
-from spiders.urls import looks_like_article, normalise_url
-from storage.near_duplicates import block_keys, probe_keys
+from newsmon.config import parse_config
+from newsmon.spiders.revisits import Known, decide_request
+from newsmon.spiders.simhash import MAX_DISTANCE, distance, resemblance, simhash
+from newsmon.spiders.topics import match_topics
+from newsmon.spiders.urls import looks_like_article, normalise_url
+from newsmon.storage.near_duplicates import block_keys, probe_keys
 
 
 @pytest.mark.parametrize(

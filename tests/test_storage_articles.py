@@ -9,16 +9,16 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from alerts.assess import assess_sources
-from config import Config, parse_config
-from figures import extract_figures
-from spiders.extract import ArticleRecord
-from spiders.simhash import SimhashIndex, simhash
-from spiders.store import Batch, StoreResult, Validators, store_article, store_batch
-from storage import Database
-from storage import articles as store
-from storage.crawls import ensure_source
-from storage.models import Alert, Article, ArticleVersion, Figure, SimhashBlock
+from newsmon.alerts.assess import assess_sources
+from newsmon.config import Config, parse_config
+from newsmon.figures import extract_figures
+from newsmon.spiders.extract import ArticleRecord
+from newsmon.spiders.simhash import SimhashIndex, simhash
+from newsmon.spiders.store import Batch, StoreResult, Validators, store_article, store_batch
+from newsmon.storage import Database
+from newsmon.storage import articles as store
+from newsmon.storage.crawls import ensure_source
+from newsmon.storage.models import Alert, Article, ArticleVersion, Figure, SimhashBlock
 from tests.newsite.config import TOPICS
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from storage import Database
-from storage.crawls import (
+from newsmon.storage import Database
+from newsmon.storage.crawls import (
     RunCounts,
     abandon_running_runs,
     ensure_source,

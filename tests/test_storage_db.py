@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from storage import Database, StorageError
-from storage.models import Article, ArticleVersion, Base, Source
+from newsmon.storage import Database, StorageError
+from newsmon.storage.models import Article, ArticleVersion, Base, Source
 
 
 def test_migrations_from_empty_to_head_create_every_table(database_url: str) -> None:

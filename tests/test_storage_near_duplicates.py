@@ -15,15 +15,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from config import parse_config
-from figures import extract_figures
-from spiders.extract import ArticleRecord
-from spiders.simhash import MAX_DISTANCE, SimhashIndex, simhash
-from spiders.store import Batch, Validators, store_article, store_batch
-from storage import Database
-from storage.crawls import ensure_source, last_complete_run_at, last_runs, start_run
-from storage.models import Article, SimhashBlock
-from storage.near_duplicates import BLOCKS, add_original, block_keys, probe_keys, radii
+from newsmon.config import parse_config
+from newsmon.figures import extract_figures
+from newsmon.spiders.extract import ArticleRecord
+from newsmon.spiders.simhash import MAX_DISTANCE, SimhashIndex, simhash
+from newsmon.spiders.store import Batch, Validators, store_article, store_batch
+from newsmon.storage import Database
+from newsmon.storage.crawls import ensure_source, last_complete_run_at, last_runs, start_run
+from newsmon.storage.models import Article, SimhashBlock
+from newsmon.storage.near_duplicates import BLOCKS, add_original, block_keys, probe_keys, radii
 from tests.newsite.config import TOPICS
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

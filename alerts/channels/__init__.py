@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from alerts.channels.base import DeliveryError, Sender
-from alerts.channels.console import ConsoleSender
-from alerts.channels.file import FileSender
-from alerts.channels.slack import SlackSender
-from alerts.channels.smtp import EmailSender
-from alerts.channels.webhook import WebhookSender
+from newsmon.alerts.channels.base import DeliveryError, Sender
+from newsmon.alerts.channels.console import ConsoleSender
+from newsmon.alerts.channels.file import FileSender
+from newsmon.alerts.channels.slack import SlackSender
+from newsmon.alerts.channels.smtp import EmailSender
+from newsmon.alerts.channels.webhook import WebhookSender
 
 SENDERS: dict[str, type[Sender[Any]]] = {
     "slack": SlackSender,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from alerts.channels.base import Sender
-from alerts.wording import console_text
-from config import ConsoleChannel
+from newsmon.alerts.channels.base import Sender
+from newsmon.alerts.wording import console_text
+from newsmon.config import ConsoleChannel
 
 
 class ConsoleSender(Sender[ConsoleChannel]):

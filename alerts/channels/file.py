@@ -7,8 +7,8 @@ import os
 import sys
 from typing import Any
 
-from alerts.channels.base import DeliveryError, Sender
-from config import FileChannel
+from newsmon.alerts.channels.base import DeliveryError, Sender
+from newsmon.config import FileChannel
 
 
 class FileSender(Sender[FileChannel]):

@@ -12,8 +12,8 @@ import urllib.request
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from alerts.channels.base import DeliveryError
-from storage.models import utcnow
+from newsmon.alerts.channels.base import DeliveryError
+from newsmon.storage.models import utcnow
 
 USER_AGENT = "newsmon-alerts/0.1"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from alerts.channels.base import Sender
-from alerts.channels.http_post import post_json
-from alerts.wording import (
+from newsmon.alerts.channels.base import Sender
+from newsmon.alerts.channels.http_post import post_json
+from newsmon.alerts.wording import (
     KIND_WORDS,
     change,
     digest_title,
@@ -21,7 +21,7 @@ from alerts.wording import (
     source_line,
     what_happened,
 )
-from config import SlackChannel
+from newsmon.config import SlackChannel
 
 FORMATTING_CHARACTERS = "*_~`"
 MAX_DIGEST_ALERTS = 15  # 3 blocks each, within Slack's 50 blocks per message

@@ -14,8 +14,8 @@ from email.utils import formatdate
 from html import escape
 from typing import Any
 
-from alerts.channels.base import DeliveryError, Sender
-from alerts.wording import (
+from newsmon.alerts.channels.base import DeliveryError, Sender
+from newsmon.alerts.wording import (
     KIND_WORDS,
     change,
     digest_title,
@@ -24,7 +24,7 @@ from alerts.wording import (
     source_line,
     what_happened,
 )
-from config import EmailChannel
+from newsmon.config import EmailChannel
 
 SUBJECT_PREFIX = "[newsmon] "
 

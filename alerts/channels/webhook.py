@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from alerts.channels.base import Sender
-from alerts.channels.http_post import post_json
-from config import WebhookChannel
+from newsmon.alerts.channels.base import Sender
+from newsmon.alerts.channels.http_post import post_json
+from newsmon.config import WebhookChannel
 
 
 def digest_key(payloads: list[dict[str, Any]]) -> str:

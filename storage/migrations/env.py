@@ -3,7 +3,7 @@ passing its own connection, so there is no alembic.ini."""
 
 from alembic import context
 
-from storage.models import Base
+from newsmon.storage.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:
