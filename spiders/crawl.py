@@ -176,10 +176,7 @@ def run_crawl(
     if dry_run:
         opened.dispose()
     started_at = utcnow()
-    with database.session() as session:
-        duplicates = SimhashIndex(
-            store.near_duplicate_candidates(session, started_at - DUPLICATE_LOOKBACK)
-        )
+    duplicates = SimhashIndex(since=started_at - DUPLICATE_LOOKBACK)  # in the database
     pool = extraction_pool(worker_count(config))
     store_thread = ThreadPoolExecutor(1, thread_name_prefix="newsmon-store")
     with database.session() as session:

@@ -85,9 +85,7 @@ def rematch(config: Config, database: Database) -> RematchReport:
     report = RematchReport()
     with database.session() as session:
         by_id = _configured_sources(session, config)
-        duplicates = SimhashIndex(
-            store.near_duplicate_candidates(session, utcnow() - DUPLICATE_LOOKBACK)
-        )
+        duplicates = SimhashIndex(since=utcnow() - DUPLICATE_LOOKBACK)
         skipped = rows.skipped_ids(session)
         articles = rows.article_ids(session)
         reported = rows.reported_figure_ids(session)

@@ -1,22 +1,27 @@
-"""Near-duplicate detection: SimHash over word shingles, and an in-memory index of known texts.
+"""Near-duplicate detection: SimHash over word shingles, and the index of known originals.
 
 A syndicated wire story reprinted by several sites differs by a byline, a dateline or a
 "Reporting by" line; its 64-bit SimHash then differs in a few bits at most, while unrelated
-stories differ in about half of them. Four 16-bit bands make lookup exact and fast: two hashes
-within MAX_DISTANCE (< 4) bits agree on at least one whole band.
+stories differ in about half of them. Originals are indexed in the database by blocks of their
+hash (storage.near_duplicates), so that every hash within MAX_DISTANCE bits is found by one
+indexed query; the shingle resemblance then confirms a candidate.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from newsmon.storage import near_duplicates
 
 SHINGLE = 3  # words per shingle
 MAX_DISTANCE = 7  # bits
 MIN_RESEMBLANCE = 0.7  # shared shingles / shingles of the shorter text
 MIN_WORDS = 40  # shorter texts (briefs) collide too easily to be called copies
-BANDS = 8
-BAND_BITS = 64 // BANDS
 _WORD = re.compile(r"\w+")
 
 
@@ -55,36 +60,19 @@ def distance(a: int, b: int) -> int:
     return ((a ^ b) & 0xFFFFFFFFFFFFFFFF).bit_count()
 
 
+@dataclass(frozen=True)
 class SimhashIndex:
-    """Known (article id, simhash) pairs, looked up by band."""
+    """The archive's originals, looked up by SimHash through the database's block index
+    (storage.near_duplicates): one indexed query per new article, whatever the archive's size,
+    instead of loading every recent hash into each crawl. Only originals first seen since
+    `since` are candidates (a story reprinted a month later is news again)."""
 
-    def __init__(self, known: list[tuple[int, int]] | None = None) -> None:
-        self._bands: list[dict[int, list[tuple[int, int]]]] = [{} for _ in range(BANDS)]
-        for article_id, value in known or []:
-            self.add(article_id, value)
+    since: datetime
 
-    @staticmethod
-    def _keys(value: int) -> list[int]:
-        unsigned = value & 0xFFFFFFFFFFFFFFFF
-        return [unsigned >> (BAND_BITS * band) & 0xFF for band in range(BANDS)]
-
-    def add(self, article_id: int, value: int) -> None:
-        for band, key in enumerate(self._keys(value)):
-            self._bands[band].setdefault(key, []).append((article_id, value))
-
-    def remove(self, article_id: int, value: int) -> None:
-        """Forget an entry (its article was rolled back)."""
-        for band, key in enumerate(self._keys(value)):
-            bucket = self._bands[band].get(key, [])
-            if (article_id, value) in bucket:
-                bucket.remove((article_id, value))
-
-    def candidates(self, value: int, exclude: int | None = None) -> list[int]:
+    def candidates(self, session: Session, value: int) -> list[int]:
         """Ids within MAX_DISTANCE bits, oldest (smallest id) first."""
-        matches = {
-            article_id
-            for band, key in enumerate(self._keys(value))
-            for article_id, other in self._bands[band].get(key, [])
-            if article_id != exclude and distance(value, other) <= MAX_DISTANCE
-        }
-        return sorted(matches)
+        return near_duplicates.candidates(session, value, MAX_DISTANCE, self.since)
+
+    def add(self, session: Session, article_id: int, value: int, first_seen_at: datetime) -> None:
+        """Index an original in the session's transaction (a rollback takes it back)."""
+        near_duplicates.add_original(session, article_id, value, first_seen_at)

@@ -74,7 +74,6 @@ def store_batch(
 ) -> list[StoreResult | Exception]:
     """Store the batch's articles in one transaction; the result (or the error that kept it
     out of the archive) of each, in order. Runs in the crawl's one store thread."""
-    indexed: list[tuple[int, int]] = []
     try:
         with database.session() as session:
             source_id = batch.source_id
@@ -91,7 +90,6 @@ def store_batch(
                     record,
                     validators,
                     duplicates,
-                    indexed,
                     batch.explain,
                     assess_now=database.dry_run,
                     quiet=batch.quiet,
@@ -100,8 +98,7 @@ def store_batch(
             ]
         return results
     except Exception as exc:  # noqa: BLE001 - each article is stored again, alone, below
-        for article_id, value in indexed:  # rolled back: later copies must not point at them
-            duplicates.remove(article_id, value)
+        # the rollback took the batch's originals out of the index too: no copy points at them
         if len(batch.items) == 1:
             return [exc]
     return [
@@ -122,15 +119,13 @@ def store_article(
     record: ArticleRecord,
     validators: Validators,
     duplicates: SimhashIndex,
-    indexed: list[tuple[int, int]] | None = None,
     explain: bool = False,
     *,
     assess_now: bool = False,
     quiet: bool = False,
 ) -> StoreResult:
-    """Store one article in the caller's transaction; (id, simhash) of an original added to
-    `duplicates` is appended to `indexed`, for the caller to take back on rollback. `explain`:
-    the result says why (topics, figures and their quantities, alerts)."""
+    """Store one article in the caller's transaction (an original is indexed in `duplicates`
+    in it too). `explain`: the result says why (topics, figures and their quantities, alerts)."""
     result = _store_article(
         session,
         config,
@@ -139,7 +134,6 @@ def store_article(
         record,
         validators,
         duplicates,
-        indexed,
         assess_now,
         quiet,
     )
@@ -156,7 +150,6 @@ def _store_article(
     record: ArticleRecord,
     validators: Validators,
     duplicates: SimhashIndex,
-    indexed: list[tuple[int, int]] | None,
     assess_now: bool,
     quiet: bool,
 ) -> StoreResult:
@@ -220,9 +213,7 @@ def _store_article(
     store.add_figures(session, version, [_figure_row(figure) for figure in figures])
     session.flush()  # article, version, topics and figures in one go
     if value is not None and copy_of is None:  # an original: index it for later copies
-        duplicates.add(article.id, value)
-        if indexed is not None:
-            indexed.append((article.id, value))
+        duplicates.add(session, article.id, value, article.first_seen_at)
     # alerts are decided at the end of the crawl, in publication order (alerts.assess); a dry
     # run keeps nothing for that step to read, so it decides here what would be raised
     alerts = assess_version(session, config, version, baseline=quiet) if assess_now else []
@@ -258,7 +249,7 @@ def _first_copy(
     """The first copy (an original) this new article's text is a syndicated copy of, if any."""
     if value is None:
         return None
-    for candidate in duplicates.candidates(value):
+    for candidate in duplicates.candidates(session, value):
         if resemblance(text, store.article_text(session, candidate)) >= MIN_RESEMBLANCE:
             return candidate
     return None

@@ -110,18 +110,6 @@ def add_figures(session: Session, version: ArticleVersion, figures: Sequence[Fig
         session.add(figure)
 
 
-def near_duplicate_candidates(session: Session, since: datetime) -> list[tuple[int, int]]:
-    """(id, simhash) of originals (not themselves copies) first seen since `since`."""
-    rows = session.execute(
-        select(Article.id, Article.simhash).where(
-            Article.simhash.is_not(None),
-            Article.duplicate_of_id.is_(None),
-            Article.first_seen_at >= since,
-        )
-    )
-    return [(article_id, value) for article_id, value in rows]
-
-
 def article_text(session: Session, article_id: int) -> str:
     return session.scalars(select(Article.text).where(Article.id == article_id)).one() or ""
 

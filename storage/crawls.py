@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -101,17 +102,22 @@ def last_complete_run_at(session: Session, source_id: int) -> datetime | None:
     )
 
 
-def last_runs(session: Session) -> dict[str, CrawlRun]:
-    """Source name -> its most recent run."""
+def last_runs(session: Session, source_names: Collection[str] | None = None) -> dict[str, CrawlRun]:
+    """Source name -> its most recent run (of these sources; default: all). Per source one
+    probe of ix_crawl_runs_source_latest, then the runs by primary key: never a read of the
+    whole run history (in one query, PostgreSQL's planner hashes all of crawl_runs)."""
     latest = (
-        select(CrawlRun.source_id, func.max(CrawlRun.id).label("run_id"))
-        .group_by(CrawlRun.source_id)
-        .subquery()
+        select(func.max(CrawlRun.id))
+        .where(CrawlRun.source_id == Source.id)
+        .correlate(Source)
+        .scalar_subquery()
     )
-    rows = session.execute(
-        select(Source.name, CrawlRun).join(latest, latest.c.run_id == CrawlRun.id).join(Source)
-    )
-    return {name: run for name, run in rows}
+    query = select(Source.name, latest)
+    if source_names is not None:
+        query = query.where(Source.name.in_(list(source_names)))
+    names = {run_id: name for name, run_id in session.execute(query) if run_id is not None}
+    runs = session.scalars(select(CrawlRun).where(CrawlRun.id.in_(list(names))))
+    return {names[run.id]: run for run in runs}
 
 
 def last_run_times(session: Session) -> dict[str, datetime]:

@@ -56,6 +56,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster commits
     cursor.close()
+    # SQLite has no XOR or popcount: the near-duplicate lookup (storage.near_duplicates)
+    # filters its candidates with this; PostgreSQL uses bit_count()
+    dbapi_connection.create_function("simhash_distance", 2, _simhash_distance, deterministic=True)
+
+
+def _simhash_distance(a: int, b: int) -> int:
+    return ((a ^ b) & 0xFFFFFFFFFFFFFFFF).bit_count()
 
 
 class Database:

@@ -131,6 +131,23 @@ class Article(Base):
     duplicate_of: Mapped[Article | None] = relationship(remote_side=[id])
 
 
+class SimhashBlock(Base):
+    """One block of an original article's SimHash: the near-duplicate index
+    (storage.near_duplicates). Copies are not indexed; the rows go with their article."""
+
+    __tablename__ = "simhash_blocks"
+    # SQLite: the table is its own index on (block_key, article_id), so a lookup reads the
+    # hash and date from the index entry without a second read per candidate
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    block_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    simhash: Mapped[int] = mapped_column(BigInteger)  # signed 64-bit, as articles.simhash
+    first_seen_at: Mapped[datetime]  # the article's: the lookup's window
+
+
 class ArticleTopic(Base):
     __tablename__ = "article_topics"
 
@@ -258,9 +275,15 @@ class CrawlRun(Base):
     is kept, its source is read in full next time)."""
 
     __tablename__ = "crawl_runs"
+    __table_args__ = (
+        # a source's latest run (storage.crawls.last_runs) is one probe, however long the history
+        Index("ix_crawl_runs_source_latest", "source_id", "id"),
+        # a source's last complete run (last_complete_run_at): one probe too
+        Index("ix_crawl_runs_source_status", "source_id", "status", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default="running")

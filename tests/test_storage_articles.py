@@ -18,10 +18,11 @@ from newsmon.spiders.store import Batch, StoreResult, Validators, store_article,
 from newsmon.storage import Database
 from newsmon.storage import articles as store
 from newsmon.storage.crawls import ensure_source
-from newsmon.storage.models import Alert, Article, ArticleVersion, Figure
+from newsmon.storage.models import Alert, Article, ArticleVersion, Figure, SimhashBlock
 from tests.newsite.config import TOPICS
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+SINCE = NOW - timedelta(days=30)  # the crawl's window for copies
 FILLER = " ".join(
     f"Paragraph word{n} about the front line and the supply routes." for n in range(30)
 )
@@ -50,7 +51,7 @@ def put(database: Database, config, found: ArticleRecord, index: SimhashIndex, a
 
 def test_versions_only_when_text_changes(database: Database) -> None:
     config = config_for(database)
-    index = SimhashIndex()
+    index = SimhashIndex(SINCE)
     url = "http://127.0.0.1/world/a.html"
     first = "North Korea has sent about 3,000 troops to Russia, officials said. " + FILLER
     assert put(database, config, record(url, first), index).outcome == "new_article"
@@ -99,7 +100,7 @@ def test_off_topic_articles_are_kept_only_with_store_all(database: Database) -> 
             database,
             config_for(database),
             record("http://127.0.0.1/f", text, "Festival"),
-            SimhashIndex(),
+            SimhashIndex(SINCE),
         ).outcome
         == "no_topic"
     )
@@ -107,7 +108,7 @@ def test_off_topic_articles_are_kept_only_with_store_all(database: Database) -> 
         database,
         config_for(database, store_all=True),
         record("http://127.0.0.1/f", text, "Festival"),
-        SimhashIndex(),
+        SimhashIndex(SINCE),
     )
     assert kept.outcome == "new_article"
     with database.session() as session:
@@ -117,7 +118,7 @@ def test_off_topic_articles_are_kept_only_with_store_all(database: Database) -> 
 
 def test_syndicated_copy_points_at_the_first_copy(database: Database) -> None:
     config = config_for(database)
-    index = SimhashIndex()
+    index = SimhashIndex(SINCE)
     story = "North Korea has sent about 3,000 troops to Russia, officials said. " + FILLER
     other = "North Korea has sent 500 troops to Russia. " + " ".join(
         f"Entirely different text number{n} on a separate matter of policy." for n in range(30)
@@ -132,12 +133,13 @@ def test_syndicated_copy_points_at_the_first_copy(database: Database) -> None:
     distinct = put(database, config, record("http://127.0.0.1/c", other), index)
     assert first.duplicate_of is None and distinct.duplicate_of is None
     assert copy.duplicate_of == first.article_id
-    # a later crawl (fresh index from the database) still finds the original
+    # a later crawl (another index object, the same table) still finds the original
     with database.session() as session:
-        reloaded = SimhashIndex(store.near_duplicate_candidates(session, NOW - timedelta(days=30)))
-        ids = {row[0] for row in store.near_duplicate_candidates(session, NOW - timedelta(days=30))}
-    assert ids == {first.article_id, distinct.article_id}
-    again = put(database, config, record("http://127.0.0.1/d", story + " Updated."), reloaded)
+        indexed = set(session.scalars(select(SimhashBlock.article_id)))
+    assert indexed == {first.article_id, distinct.article_id}  # originals only
+    again = put(
+        database, config, record("http://127.0.0.1/d", story + " Updated."), SimhashIndex(SINCE)
+    )
     assert again.duplicate_of == first.article_id
 
 
@@ -147,7 +149,7 @@ def test_lookups_and_checks(database: Database) -> None:
         database,
         config,
         record("http://127.0.0.1/a", "North Korean troops, 3,000 of them. " + FILLER),
-        SimhashIndex(),
+        SimhashIndex(SINCE),
     )
     with database.session() as session:
         found = store.articles_by_url(session, ["http://127.0.0.1/a", "http://127.0.0.1/zzz"])
@@ -164,7 +166,7 @@ def test_a_batch_keeps_its_good_articles_when_one_fails(database: Database) -> N
     """The crawl stores several articles per transaction; one the database refuses (here: no
     URL) costs only itself, and the copy check still sees the batch's own originals."""
     config = config_for(database)
-    index = SimhashIndex()
+    index = SimhashIndex(SINCE)
     story = "North Korea has sent about 3,000 troops to Russia, officials said. " + FILLER
     refused = record(None, "North Korean soldiers: 4,000 more, officials said. " + FILLER[::-1])
     with database.session() as session:
@@ -188,4 +190,6 @@ def test_a_batch_keeps_its_good_articles_when_one_fails(database: Database) -> N
         ]
         assert session.scalars(select(Alert.article_id)).all() == [first.article_id]
     # only stored originals stay indexed: nothing from the rolled-back attempt
-    assert index.candidates(simhash(story)) == [first.article_id]
+    with database.session() as session:
+        assert index.candidates(session, simhash(story)) == [first.article_id]
+        assert set(session.scalars(select(SimhashBlock.article_id))) == {first.article_id}
