@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for tests.newsite, the local site's shared topic config
 
 import sqlalchemy as sa  # noqa: E402
 
@@ -55,6 +56,7 @@ from newsmon.storage import Database  # noqa: E402
 from newsmon.storage.crawls import ensure_source, last_complete_run_at, last_runs  # noqa: E402
 from newsmon.storage.models import Article, CrawlRun, SimhashBlock, Source  # noqa: E402
 from newsmon.storage.near_duplicates import block_keys, probe_keys  # noqa: E402
+from tests.newsite.config import TOPICS  # noqa: E402
 
 POSTGRES_ADMIN = os.environ.get(
     "NEWSMON_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -63,21 +65,11 @@ NOW = datetime.now(UTC)
 SINCE = NOW - timedelta(days=30)
 CHUNK = 20_000
 SOURCES = 100
-CONFIG = """
-storage: {url: 'sqlite://'}
-topics:
-  nk-troops:
-    title: North Korean troops in Russia
-    keywords:
-      all: ["North Korea|North Korean|Pyongyang"]
-      any: [troops, soldiers]
-    quantities:
-      troops-in-russia:
-        label: North Korean troops in Russia
-        units: [troops, soldiers]
-sources:
-  - {name: wire, url: 'http://127.0.0.1/rss', type: feed}
-"""
+CONFIG = (
+    "storage: {url: 'sqlite://'}\n"
+    + TOPICS
+    + "sources:\n  - {name: wire, url: 'http://127.0.0.1/rss', type: feed}\n"
+)
 WORDS_TEXT = (
     "officials said government military forces region border report week ministry statement "
     "people country city attack president minister talks security according agency news told "

@@ -31,6 +31,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from newsmon.figures.clauses import clause_span
 from newsmon.figures.lemmas import UNIT_ALIASES, unit_lemma
@@ -106,7 +107,10 @@ def assign_quantities(
     tracked quantity takes the figure (module docstring), else None. Order is kept and figures
     that match nothing are returned too: they are stored with their unit. `tracked` values are
     specs, or plain unit lists (every other setting at its default)."""
-    compiled = [_compile(key, spec) for key, spec in tracked.items()]
+    compiled = [
+        _compile(key, spec if isinstance(spec, QuantitySpec) else QuantitySpec(tuple(spec)))
+        for key, spec in tracked.items()
+    ]
     measures = set(UNIT_ALIASES.values())  # "percent" is no noun a clause may count
     topic_nouns = {lemma for c in compiled for lemma in c.lemmas if lemma not in measures}
     out: list[Figure] = []
@@ -121,9 +125,8 @@ def assign_quantities(
     return out
 
 
-def _compile(key: str, spec: QuantitySpec | Iterable[str]) -> _Compiled:
-    if not isinstance(spec, QuantitySpec):
-        spec = QuantitySpec(units=tuple(spec))
+@lru_cache(maxsize=256)  # once per quantity, not once per stored article
+def _compile(key: str, spec: QuantitySpec) -> _Compiled:
     lemmas = frozenset(unit_lemma(u) for u in spec.units)
     words = [w.lower() for entry in (*spec.units, *spec.context_any) for w in _alternatives(entry)]
     named = {_EVENT_OF[token] for w in words for token in (w, *w.split()) if token in _EVENT_OF}

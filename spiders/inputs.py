@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 from newsmon.config import Config
 from newsmon.figures import assign_quantities, extract_figures
 from newsmon.spiders.extract import ArticleRecord, ExtractionError, extract_article, text_record
-from newsmon.spiders.topics import keywords_match
+from newsmon.spiders.topics import match_topics
 
 FETCH_TIMEOUT = 30.0
 MAX_BYTES = 10 * 1024 * 1024
@@ -70,10 +70,6 @@ def extract_input(
     record.figures = extract_figures(record.text)
     if config is None:
         return record.to_json(source)
-    topics = [
-        t
-        for t in config.topics
-        if keywords_match(config.topics[t].keywords, f"{record.title or ''}\n{record.text}")
-    ]
+    topics = match_topics(config, None, record.title, record.text)
     record.figures = assign_quantities(record.figures, config.tracked_quantities(topics))
     return record.to_json(source) | {"topics": topics}

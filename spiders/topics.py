@@ -26,12 +26,16 @@ def keywords_match(keywords: Keywords, text: str) -> bool:
     return not any(found(entry) for entry in keywords.not_)
 
 
-def match_topics(config: Config, source: Source, title: str | None, text: str) -> list[str]:
-    """The source's topics whose keywords match the title and text."""
+def match_topics(
+    config: Config, source: Source | None, title: str | None, text: str
+) -> list[str]:
+    """The topics whose keywords match the title and text: the source's, or with no source
+    (`newsmon extract --topics`) every configured topic."""
     haystack = f"{title or ''}\n{text}"
+    candidates = config.source_topics(source) if source is not None else list(config.topics)
     return [
         topic_id
-        for topic_id in config.source_topics(source)
+        for topic_id in candidates
         if keywords_match(config.topics[topic_id].keywords, haystack)
     ]
 

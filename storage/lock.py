@@ -103,13 +103,17 @@ class AdvisoryLock:
         """True if this process holds the lock now (taking it again after a lost connection);
         False if another process took it meanwhile. Raises when the database is unreachable."""
         if self._connection is not None:
-            try:
-                if daemon_rows.holds_advisory_lock(self._connection):
-                    return True
-            except DBAPIError:
-                pass  # the connection is gone, and the lock with it
+            if self._still_held(self._connection):
+                return True
             self._drop()
         return self._take()
+
+    @staticmethod
+    def _still_held(connection: Connection) -> bool:
+        try:
+            return daemon_rows.holds_advisory_lock(connection)
+        except DBAPIError:
+            return False  # the connection is gone, and the lock with it
 
     def release(self) -> None:
         if self._connection is None:

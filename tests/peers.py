@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -186,36 +186,18 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
 Page = tuple[str, str] | tuple[str, str, float]
 
 
-@contextmanager
-def page_server(answer: Callable[[str], Page | None]) -> Iterator[str]:
+def page_server(answer: Callable[[str], Page | None]) -> AbstractContextManager[str]:
     """Serve GET requests on 127.0.0.1 from `answer(path)` (None: 404); yields the base URL."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server hook name
-            page = answer(self.path)
-            if page is None:
-                self.send_error(404)
-                return
-            if len(page) == 3:
-                time.sleep(page[2])
-            data = page[1].encode()
-            self.send_response(200)
-            self.send_header("Content-Type", page[0])
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def raw(path: str) -> Raw | None:
+        page = answer(path)
+        if page is None:
+            return None
+        if len(page) == 3:
+            time.sleep(page[2])
+        return 200, {"Content-Type": page[0]}, page[1].encode()
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # keep test output clean
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return raw_server(raw, Counter())
 
 
 # A raw answer: (status, headers, body).
