@@ -29,7 +29,7 @@ def newsmon_in_process(
     *args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     argv = [str(arg) for arg in args]
-    reactor = REACTOR_COMMANDS.intersection(argv)
+    reactor = REACTOR_COMMANDS.intersection(argv) if "--help" not in argv else set()
     assert not reactor, f"{sorted(reactor)} starts Scrapy's reactor: run it in a subprocess"
     runner = CliRunner()
     with contextlib.chdir(cwd or os.getcwd()):
