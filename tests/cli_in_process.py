@@ -26,14 +26,17 @@ REACTOR_COMMANDS = {"crawl", "run"}
 
 
 def newsmon_in_process(
-    *args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None
+    *args: str | Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    stdin: bytes | str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     argv = [str(arg) for arg in args]
     reactor = REACTOR_COMMANDS.intersection(argv) if "--help" not in argv else set()
     assert not reactor, f"{sorted(reactor)} starts Scrapy's reactor: run it in a subprocess"
     runner = CliRunner()
     with contextlib.chdir(cwd or os.getcwd()):
-        result = runner.invoke(main, argv, env=env, prog_name="newsmon")
+        result = runner.invoke(main, argv, input=stdin, env=env, prog_name="newsmon")
     stderr = result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(result.exception))
