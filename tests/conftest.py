@@ -4,10 +4,10 @@
 `test`). The PostgreSQL run skips with a reason only when no server answers.
 
 Each test still gets a database of its own, but without building one per test: creating and
-dropping a PostgreSQL database costs 1-3 s on this server and migrating one ~1 s, against ~50 ms
+dropping a PostgreSQL database costs 1-3 s on this server and migrating one ~1 s, against ~0.1 s
 for a reset. So each pytest(-xdist) worker keeps one PostgreSQL database, reset before every test
-(emptied, or truncated at the newest schema), and one migrated SQLite file that a test asking for
-`database` gets a copy of.
+(emptied, or its rows deleted at the newest schema), and one migrated SQLite file that a test
+asking for `database` gets a copy of.
 """
 
 from __future__ import annotations
