@@ -38,6 +38,7 @@ from lxml import html as lxml_html
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title
 from trafilatura.utils import load_html
 
+from newsmon.spiders.furniture import strip_furniture
 from newsmon.spiders.urls import normalise_url, same_site
 
 log = logging.getLogger("newsmon.extract")
@@ -146,18 +147,14 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
         date_extraction_params=DATE_SEARCH,
         **TRAFILATURA_OPTIONS,
     )
-    text = normalise_text(document.text or "") if document is not None else ""
+    title = meta.title or (document.title if full and document else _trafilatura_title(tree))
+    text = _body(document.text if document is not None else None, title)
     if not text:
         # a second reading when trafilatura finds nothing: the body the page declares, else
-        # the paragraphs of its <article> (never the whole page: that is furniture)
-        text = second_reading(tree)
+        # trafilatura without its precision bias, the paragraphs of its <article>, its baseline
+        text = _body(second_reading(tree, url), title)
     if not text:
         raise ExtractionError("no_text", "no article text found")
-    title = meta.title or (document.title if full and document else _trafilatura_title(tree))
-    if title and text.split("\n", 1)[0] == " ".join(title.split()):
-        text = text.partition("\n")[2]  # the headline repeated as the body's first line
-        if not text:
-            raise ExtractionError("no_text", "no article text beyond the headline")
     authors = meta.authors or _split_authors(document.author if document else None)
     published = meta.published or parse_datetime(document.date if document else None)
     return ArticleRecord(
@@ -172,12 +169,24 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
     )
 
 
+def _body(found: str | None, title: str | None) -> str:
+    """A reading's text, normalised, without the headline repeated as its first line and
+    without furniture lines (spiders/furniture.py)."""
+    text = normalise_text(found or "")
+    if title and text.split("\n", 1)[0] == " ".join(title.split()):
+        text = text.partition("\n")[2]
+    return strip_furniture(text)
+
+
 MIN_FALLBACK_CHARS = 200  # shorter: a teaser or a caption, not an article
 
 
-def second_reading(tree: lxml_html.HtmlElement) -> str:
-    """The article text when trafilatura returned none: JSON-LD `articleBody`, else the
-    paragraphs inside <article>; "" when neither holds a plausible article."""
+def second_reading(tree: lxml_html.HtmlElement, url: str | None) -> str:
+    """The article text when trafilatura's precise reading returned none, the first plausible
+    one of: JSON-LD `articleBody` (the body the page declares), trafilatura without
+    `favor_precision`, the paragraphs inside <article>, trafilatura's baseline (which reads the
+    page's <p> elements; never the whole page, which is furniture); "" when none holds an
+    article."""
     for node in _json_ld_articles(tree):
         body = node.get("articleBody")
         if isinstance(body, str):
@@ -186,9 +195,17 @@ def second_reading(tree: lxml_html.HtmlElement) -> str:
             )
             if len(text) >= MIN_FALLBACK_CHARS:
                 return text
-    paragraphs = (" ".join(p.text_content().split()) for p in tree.xpath("//article//p"))
-    text = "\n".join(p for p in paragraphs if p)
-    return text if len(text) >= MIN_FALLBACK_CHARS else ""
+    options = {**TRAFILATURA_OPTIONS, "favor_precision": False}
+    readings = (
+        lambda: trafilatura.extract(tree, url=url, with_metadata=False, **options) or "",
+        lambda: "\n".join(p.text_content() for p in tree.xpath("//article//p")),
+        lambda: trafilatura.baseline(tree)[1],
+    )
+    for read in readings:
+        text = strip_furniture(normalise_text(read()))
+        if len(text) >= MIN_FALLBACK_CHARS:
+            return text
+    return ""
 
 
 def _trafilatura_title(tree: lxml_html.HtmlElement) -> str | None:
