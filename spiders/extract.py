@@ -14,6 +14,9 @@ Text: trafilatura with
 - `deduplicate=False`: trafilatura's cross-document cache would make one page's text depend on
   which pages the same worker saw before;
 - `include_links/images/formatting=False`: plain text, whose offsets figures point into.
+Then furniture lines it keeps are left out (spiders/furniture.py), and when nothing is left a
+second reading tries the page's JSON-LD body, trafilatura without `favor_precision`, the
+<article> paragraphs and trafilatura's baseline (`second_reading`).
 
 Metadata, most reliable first: JSON-LD (`NewsArticle` and kin), OpenGraph/`article:*` meta,
 `<time datetime>`/`itemprop`, then trafilatura's own (htmldate for dates). Datetimes are
