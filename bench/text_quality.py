@@ -13,6 +13,14 @@ Then the local news site's generated articles (tests/newsite), heavy with furnit
 tickers, "most read" boxes, comment counts), whose bodies are known exactly: token F1 per page.
 
     .venv/bin/python bench/text_quality.py [--split dev|test|all] [--articles 200] [--furniture 300]
+    .venv/bin/python bench/text_quality.py --errors [--worst 15]  # dev only
+    .venv/bin/python bench/text_quality.py --timing [--split all] [--against main]
+
+`--errors` lists the dev pages newsmon reads worst, with the lines it loses (marked with the
+other readings that hold them: trafilatura's recall mode, the JSON-LD articleBody, the
+<article> paragraphs) and the lines it adds. `--timing` runs main's `extract_article` (read
+from git, `--against REF`) and this tree's on the same pages, interleaved, and prints CPU
+ms/page of each and the load average.
 """
 
 from __future__ import annotations
@@ -154,12 +162,154 @@ def score_generated(extract: Extractor, site: NewsSite, pages: dict[str, bytes])
     return sum(scores) / len(scores)
 
 
+def _lines(text: str) -> list[str]:
+    return [_squash(line) for line in text.splitlines() if line.strip()]
+
+
+def _holds(text: str, line: str) -> bool:
+    """Most of the line's words come out in `text` (a paragraph may be cut or joined)."""
+    want = tokens(line)
+    return sum((tokens(text) & want).values()) >= 0.8 * sum(want.values()) if want else True
+
+
+def _other_readings(page: Page, url: str) -> dict[str, str]:
+    """The readings a lost line may be found in, to say where a fix could take it from."""
+    from lxml import html as lxml_html
+
+    from newsmon.spiders.extract import _json_ld_articles
+
+    tree = lxml_html.fromstring(page.html)
+    bodies = [n.get("articleBody") for n in _json_ld_articles(tree)]
+    recall = {**TRAFILATURA_OPTIONS, "favor_precision": False, "favor_recall": True}
+    return {
+        "recall": trafilatura.extract(page.html, url=url, **recall) or "",
+        "json-ld": "\n".join(b for b in bodies if isinstance(b, str)),
+        "article": "\n".join(p.text_content() for p in tree.xpath("//article//p")),
+    }
+
+
+MAX_ADDED_SHOWN = 12
+
+
+def print_errors(pages: list[Page], worst: int) -> None:
+    """The dev pages newsmon reads worst: lines lost (and which other reading holds them),
+    lines added (furniture, or text from a page without an article)."""
+    rows = []
+    for page in pages:
+        url = page.case.get("url") or f"https://example.org/{page.name}"
+        text = _newsmon(page.html, url)
+        if not page.case["article"]:
+            rows.append((1.0 if text.strip() else 0.0, page, url, [], _lines(text)))
+            continue
+        if "body" in page.case:
+            loss = 1 - token_scores(text, page.case["body"])[2]
+            lost = [line for line in _lines(page.case["body"]) if not _holds(text, line)]
+            truth = page.case["body"]
+            added = [line for line in _lines(text) if not _holds(truth, line)]
+        else:
+            flat = _squash(text)
+            lost = [_squash(s) for s in page.case.get("with", []) if _squash(s) not in flat]
+            added = [_squash(s) for s in page.case.get("without", []) if _squash(s) in flat]
+            checks = len(page.case.get("with", [])) + len(page.case.get("without", []))
+            loss = (len(lost) + len(added)) / max(1, checks)
+        rows.append((loss, page, url, lost, added))
+    rows.sort(key=lambda row: -row[0])
+    print(f"load average {os.getloadavg()[0]:.2f}; the {worst} dev pages newsmon reads worst")
+    for loss, page, url, lost, added in rows[:worst]:
+        if not loss:
+            break
+        kind = "1 - body F1" if "body" in page.case else "failed checks"
+        print(f"\n== {page.name}  ({kind} {loss:.3f}; {len(lost)} lost, {len(added)} added)")
+        others = _other_readings(page, url) if lost else {}
+        for line in lost:
+            where = [name for name, other in others.items() if _holds(other, line)]
+            print(f"  - {line[:150]}  [{', '.join(where) or 'in no other reading'}]")
+        for line in added[:MAX_ADDED_SHOWN]:
+            print(f"  + {line[:150]}")
+        if len(added) > MAX_ADDED_SHOWN:
+            print(f"  + ... {len(added) - MAX_ADDED_SHOWN} more")
+
+
+def _module_at(ref: str, path: str, name: str, replaces: dict[str, Any]) -> Any:
+    """A module of this repository as it stands at git `ref`, loaded under another name, with
+    its imports of `replaces`' keys bound to the given modules (main's own siblings)."""
+    import subprocess
+    import types
+
+    source = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{ref}:{path}"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    module = types.ModuleType(name)
+    module.__file__ = f"{ref}:{path}"
+    saved = {key: sys.modules.get(key) for key in replaces}
+    sys.modules.update(replaces)
+    sys.modules[name] = module
+    try:
+        exec(compile(source, module.__file__, "exec"), module.__dict__)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                sys.modules.pop(key, None)
+            else:
+                sys.modules[key] = value
+    return module
+
+
+def print_timing(pages: list[Page], against: str, rounds: int) -> None:
+    """CPU ms/page of `against`'s extract_article and this tree's, interleaved page by page so
+    that both see the same load."""
+    furniture = _module_at(against, "spiders/furniture.py", "_ref_furniture", {})
+    extract = _module_at(
+        against, "spiders/extract.py", "_ref_extract", {"newsmon.spiders.furniture": furniture}
+    )
+    runs: dict[str, Callable[[bytes, str], Any]] = {
+        against: extract.extract_article,
+        "this tree": extract_article,
+    }
+    errors = {
+        name: (extract.ExtractionError if name == against else ExtractionError) for name in runs
+    }
+    cpu = dict.fromkeys(runs, 0.0)
+    load = os.getloadavg()[0]
+    for _ in range(rounds):
+        for page in pages:
+            url = page.case.get("url") or f"https://example.org/{page.name}"
+            for name, run in runs.items():
+                started = time.process_time()
+                try:
+                    run(page.html, url)
+                except errors[name]:
+                    pass  # a page without an article costs its time all the same
+                cpu[name] += time.process_time() - started
+    count = rounds * len(pages)
+    print(
+        f"load average {load:.2f} before, {os.getloadavg()[0]:.2f} after; {count} page reads each"
+    )
+    for name, seconds in cpu.items():
+        print(f"{name:12} extract_article CPU {1000 * seconds / count:6.1f} ms/page")
+    print(f"ratio this tree / {against}: {cpu['this tree'] / cpu[against]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=("dev", "test", "all"), default="dev")
     parser.add_argument("--articles", type=int, default=200, help="generated pages (0: none)")
     parser.add_argument("--furniture", type=int, default=300)
+    parser.add_argument("--errors", action="store_true", help="dev pages read worst, and why")
+    parser.add_argument("--worst", type=int, default=15)
+    parser.add_argument("--timing", action="store_true", help="CPU ms/page, main's and this")
+    parser.add_argument("--against", default="main", help="git ref to time against")
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
+    if args.errors:
+        print_errors(real_pages("dev"), args.worst)  # dev only: test pages stay unseen
+        return
+    if args.timing:
+        print_timing(real_pages(args.split), args.against, args.rounds)
+        return
     splits = ("dev", "test") if args.split == "all" else (args.split,)
     sets = {split: real_pages(split) for split in splits}
     site = NewsSite(articles=args.articles, furniture=args.furniture)

@@ -151,11 +151,16 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
         **TRAFILATURA_OPTIONS,
     )
     title = meta.title or (document.title if full and document else _trafilatura_title(tree))
-    text = _body(document.text if document is not None else None, title)
+    page = PageSignals.of(tree, title)
+    text = _body(document.text if document is not None else None, page)
     if not text:
         # a second reading when trafilatura finds nothing: the body the page declares, else
         # trafilatura without its precision bias, the paragraphs of its <article>, its baseline
-        text = _body(second_reading(tree, url), title)
+        text = _body(second_reading(tree, url, page), page)
+    if text and not (page.has_article or reads_as_prose(text)):
+        # a page that shows no sign of an article (a status page, a link list) gives its text
+        # only when that reads as prose
+        text = ""
     if not text:
         raise ExtractionError("no_text", "no article text found")
     authors = meta.authors or _split_authors(document.author if document else None)
@@ -172,19 +177,91 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
     )
 
 
-def _body(found: str | None, title: str | None) -> str:
+@dataclass(frozen=True)
+class PageSignals:
+    """What the page shows around its text, for telling furniture and headlines from the body:
+    its headlines (the article's title, og:title, <title>), the texts of its links and buttons,
+    the lines of its code blocks, and whether anything marks it as an article."""
+
+    headlines: tuple[str, ...]
+    controls: frozenset[str]
+    code: frozenset[str]
+    has_article: bool
+
+    @classmethod
+    def of(cls, tree: lxml_html.HtmlElement, title: str | None) -> PageSignals:
+        found = [title or "", *tree.xpath("//title/text()")]
+        found += tree.xpath('//meta[@property="og:title" or @name="twitter:title"]/@content')
+        headlines = tuple({_squash(h) for h in found if len(_squash(h)) >= MIN_HEADLINE_CHARS})
+        controls = frozenset(_squash(node.text_content()) for node in tree.xpath("//a | //button"))
+        code = frozenset(
+            _squash(line)
+            for node in tree.xpath("//pre | //code")
+            for line in node.text_content().splitlines()
+        )
+        has_article = bool(
+            next(_json_ld_articles(tree), None) is not None
+            or tree.xpath(
+                "//article | //*[@itemprop='articleBody']"
+                " | //meta[@property='og:type' and contains(@content, 'article')]"
+                " | //meta[@property='article:published_time']"
+            )
+        )
+        return cls(headlines, controls, code, has_article)
+
+    def is_headline(self, line: str) -> bool:
+        """The line repeats a headline: it is one, or holds one and little else (a headline
+        with the site's name, a kicker)."""
+        return any(
+            line in headline or (headline in line and len(line) <= 1.5 * len(headline))
+            for headline in self.headlines
+        )
+
+
+MIN_HEADLINE_CHARS = 15  # shorter "headlines" are site names and labels, found in any line
+NO_PAGE = PageSignals((), frozenset(), frozenset(), has_article=True)
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _body(found: str | None, page: PageSignals = NO_PAGE) -> str:
     """A reading's text, normalised, without the headline repeated as its first line and
     without furniture lines (spiders/furniture.py)."""
     text = normalise_text(found or "")
-    if title and text.split("\n", 1)[0] == " ".join(title.split()):
+    first = text.split("\n", 1)[0]
+    if first and len(first) <= MAX_HEADLINE_CHARS and page.is_headline(first):
         text = text.partition("\n")[2]
-    return strip_furniture(text)
+    return strip_furniture(text, page.controls if page is not NO_PAGE else None, page.code)
 
 
+MAX_HEADLINE_CHARS = 300
 MIN_FALLBACK_CHARS = 200  # shorter: a teaser or a caption, not an article
+MIN_PROSE_SHARE = 0.3  # of the text in lines holding a sentence (dev: lists 0.16, 0; articles 0.4+)
+MIN_SENTENCE_CHARS = 50  # a line of menu items, names or settings is shorter
 
 
-def second_reading(tree: lxml_html.HtmlElement, url: str | None) -> str:
+def reads_as_prose(text: str) -> bool:
+    """Most of the text is in lines that hold a sentence, not lists of names, figures or
+    settings (a server-status page, a link list): what a page that does not say it holds an
+    article must show before its text is taken for one."""
+    lines = text.split("\n")
+    prose = sum(
+        len(line)
+        for line in lines
+        if len(line) >= MIN_SENTENCE_CHARS and SENTENCE_END.search(line)
+    )
+    return prose >= MIN_PROSE_SHARE * sum(len(line) for line in lines)
+
+
+# a word's last letters, then a sentence's end (not a decimal point, a version or a time)
+SENTENCE_END = re.compile(r"[^\W\d_]{2}[.!?。！？…][\"'”’»)\]]*(?:\s|$)")
+
+
+def second_reading(
+    tree: lxml_html.HtmlElement, url: str | None, page: PageSignals = NO_PAGE
+) -> str:
     """The article text when trafilatura's precise reading returned none, the first plausible
     one of: JSON-LD `articleBody` (the body the page declares), trafilatura without
     `favor_precision`, the paragraphs inside <article>, trafilatura's baseline (which reads the
@@ -205,7 +282,7 @@ def second_reading(tree: lxml_html.HtmlElement, url: str | None) -> str:
         lambda: trafilatura.baseline(tree)[1],
     )
     for read in readings:
-        text = strip_furniture(normalise_text(read()))
+        text = _body(read(), page)
         if len(text) >= MIN_FALLBACK_CHARS:
             return text
     return ""

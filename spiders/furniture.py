@@ -6,10 +6,15 @@ a separate block. Each one read as reporting is noise, and its numbers become fa
 The rules are general (what a line is, where it stands), never per site:
 - a line that is one of the common furniture phrases, or a link/handle with at most a label,
   is dropped wherever it stands, when short (a real paragraph may start with "Read more");
-- at the end of the body, short lines without sentence punctuation are dropped (share bars,
-  "Comment", tags): reporting ends with a sentence, a sub-heading never comes last;
-- at the start, a short line of `|`-separated parts is a byline/dateline block, and a one- or
-  two-word line without punctuation a label ("Photos").
+- at the end of the body, short lines without sentence punctuation are dropped when the page
+  shows them as links or buttons (share bars, "Comment", tags, a menu): a sign-off ("x Franzi",
+  "Herzlichst, Eure MARTINA BERG"), a credit or a price there is plain text and stays; without
+  the page (`controls` None) every such line goes;
+- a handle (`@name`) alone is a social link, except in code the page shows (`@classmethod`);
+- at the start, a short line of `|`-separated parts is a byline/dateline block, a one- or
+  two-word line without punctuation a label ("Photos"), and a line whose first word is all
+  lower case the tail of a cut standfirst ("which were released online ..."): a paragraph
+  never starts mid-sentence.
 """
 
 from __future__ import annotations
@@ -40,8 +45,8 @@ LINK = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+|@\w+")
 SENTENCE_END = re.compile(r"[.!?。！？…:;\"'”’»)\]]\W*$")
 
 
-def is_furniture(line: str) -> bool:
-    """A line that is page furniture wherever it stands."""
+def is_furniture(line: str, code: frozenset[str] = frozenset()) -> bool:
+    """A line that is page furniture wherever it stands; `code`: lines the page shows as code."""
     words = line.split()
     if len(words) > MAX_FURNITURE_WORDS:
         return False
@@ -49,22 +54,49 @@ def is_furniture(line: str) -> bool:
         return True
     # a link, an address or a handle with at most a short label ("Twitter https://…")
     rest = LINK.sub("", line)
-    return rest != line and len(rest.split()) <= 3
+    return rest != line and len(rest.split()) <= 3 and line not in code
 
 
-def strip_furniture(text: str) -> str:
-    """The text without furniture lines; lines are paragraphs (normalised text)."""
-    lines = [line for line in text.split("\n") if not is_furniture(line)]
-    while lines and _is_tail_label(lines[-1]):
+def strip_furniture(
+    text: str,
+    controls: frozenset[str] | None = None,
+    code: frozenset[str] = frozenset(),
+) -> str:
+    """The text without furniture lines; lines are paragraphs (normalised text). `controls`:
+    the texts of the page's links and buttons (None: the page is not known); `code`: the lines
+    of its <pre>/<code> blocks."""
+    lines = [line for line in text.split("\n") if not is_furniture(line, code)]
+    while lines and _is_tail_label(lines[-1], controls):
         lines.pop()
     while lines and (_is_byline_block(lines[0]) or _is_head_label(lines[0])):
         lines.pop(0)
-    return "\n".join(lines)
+    return "\n".join(lines[_cut_standfirst(lines) :])
 
 
-def _is_tail_label(line: str) -> bool:
+def _is_tail_label(line: str, controls: frozenset[str] | None) -> bool:
     short = len(line.split()) <= MAX_TAIL_WORDS and len(line) <= MAX_TAIL_CHARS
-    return short and not SENTENCE_END.search(line)
+    label = short and not SENTENCE_END.search(line)
+    return label and (controls is None or line in controls)
+
+
+MAX_CUT_LINES = 3  # a cut standfirst is a line or three; more lower-case starts are the style
+
+
+def _cut_standfirst(lines: list[str]) -> int:
+    """How many leading lines are a sentence's tail: at most a few lines whose first word is
+    all lower case, followed by a line that starts with a capital. A body in lower case
+    throughout (a style, or a script without case) stays whole."""
+    run = 0
+    while run < len(lines) and _first_word(lines[run]).islower():
+        run += 1
+    if 0 < run <= MAX_CUT_LINES and run < len(lines) and _first_word(lines[run])[:1].isupper():
+        return run
+    return 0
+
+
+def _first_word(line: str) -> str:
+    word = line.split(maxsplit=1)[0] if line.strip() else ""
+    return word if word[:1].isalpha() else ""
 
 
 def _is_head_label(line: str) -> bool:
