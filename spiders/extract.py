@@ -181,12 +181,14 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
 class PageSignals:
     """What the page shows around its text, for telling furniture and headlines from the body:
     its headlines (the article's title, og:title, <title>), the texts of its links and buttons,
-    the lines of its code blocks, and whether anything marks it as an article."""
+    the lines of its code blocks, the texts of its comment forms (their rules and labels),
+    and whether anything marks it as an article."""
 
     headlines: tuple[str, ...]
     controls: frozenset[str]
     code: frozenset[str]
     has_article: bool
+    comment_form: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, tree: lxml_html.HtmlElement, title: str | None) -> PageSignals:
@@ -207,7 +209,17 @@ class PageSignals:
                 " | //meta[@property='article:published_time']"
             )
         )
-        return cls(headlines, controls, code, has_article)
+        # the innermost block named "comment" that holds a form: a comment form with its rules
+        # ("comments are the readers' opinion"), which trafilatura may keep as a list
+        boxes = tree.xpath(
+            "//*[(contains(@id, 'comment') or contains(@class, 'comment'))"
+            " and .//form and not(.//*[(contains(@id, 'comment') or contains(@class, 'comment'))"
+            " and .//form])]"
+        )
+        comment_form = frozenset(
+            _squash(node.text_content()) for box in boxes for node in box.iter()
+        )
+        return cls(headlines, controls, code, has_article, comment_form - {""})
 
     def is_headline(self, line: str) -> bool:
         """The line repeats a headline: it is one, or holds one and little else (a headline
@@ -233,6 +245,10 @@ def _body(found: str | None, page: PageSignals = NO_PAGE) -> str:
     first = text.split("\n", 1)[0]
     if first and len(first) <= MAX_HEADLINE_CHARS and page.is_headline(first):
         text = text.partition("\n")[2]
+    if page.comment_form:
+        text = "\n".join(
+            line for line in text.split("\n") if line.removeprefix("- ") not in page.comment_form
+        )
     return strip_furniture(text, page.controls if page is not NO_PAGE else None, page.code)
 
 
@@ -248,9 +264,7 @@ def reads_as_prose(text: str) -> bool:
     article must show before its text is taken for one."""
     lines = text.split("\n")
     prose = sum(
-        len(line)
-        for line in lines
-        if len(line) >= MIN_SENTENCE_CHARS and SENTENCE_END.search(line)
+        len(line) for line in lines if len(line) >= MIN_SENTENCE_CHARS and SENTENCE_END.search(line)
     )
     return prose >= MIN_PROSE_SHARE * sum(len(line) for line in lines)
 
