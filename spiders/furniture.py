@@ -6,10 +6,11 @@ a separate block. Each one read as reporting is noise, and its numbers become fa
 The rules are general (what a line is, where it stands), never per site:
 - a line that is one of the common furniture phrases, or a link/handle with at most a label,
   is dropped wherever it stands, when short (a real paragraph may start with "Read more");
-- at the end of the body, short lines without sentence punctuation are dropped when the page
-  shows them as links or buttons (share bars, "Comment", tags, a menu): a sign-off ("x Franzi",
-  "Herzlichst, Eure MARTINA BERG"), a credit or a price there is plain text and stays; without
-  the page (`controls` None) every such line goes;
+- at the end of the body, a run of short lines without sentence punctuation is dropped when
+  the page shows one of them as a link or button (share bars, "Comment", tags, a menu, a
+  sidebar's box headers): a sign-off ("x Franzi", "Herzlichst / Eure / MARTINA BERG"), a
+  credit or a price there is plain text and stays; without the page (`controls` None) such a
+  run always goes;
 - a handle (`@name`) alone is a social link, except in code the page shows (`@classmethod`);
 - at the start, a short line of `|`-separated parts is a byline/dateline block, a one- or
   two-word line without punctuation a label ("Photos"), and a line whose first word is all
@@ -66,17 +67,27 @@ def strip_furniture(
     the texts of the page's links and buttons (None: the page is not known); `code`: the lines
     of its <pre>/<code> blocks."""
     lines = [line for line in text.split("\n") if not is_furniture(line, code)]
-    while lines and _is_tail_label(lines[-1], controls):
-        lines.pop()
+    lines = lines[: _tail_start(lines, controls)]
     while lines and (_is_byline_block(lines[0]) or _is_head_label(lines[0])):
         lines.pop(0)
     return "\n".join(lines[_cut_standfirst(lines) :])
 
 
-def _is_tail_label(line: str, controls: frozenset[str] | None) -> bool:
+def _tail_start(lines: list[str], controls: frozenset[str] | None) -> int:
+    """Where the trailing run of labels starts, when it is furniture: a run with a link or
+    button in it is a menu, a share bar or a sidebar's box headers, and goes whole; a run
+    of plain text (a sign-off) stays."""
+    start = len(lines)
+    while start and _is_tail_label(lines[start - 1]):
+        start -= 1
+    if controls is None or any(line in controls for line in lines[start:]):
+        return start
+    return len(lines)
+
+
+def _is_tail_label(line: str) -> bool:
     short = len(line.split()) <= MAX_TAIL_WORDS and len(line) <= MAX_TAIL_CHARS
-    label = short and not SENTENCE_END.search(line)
-    return label and (controls is None or line in controls)
+    return short and not SENTENCE_END.search(line)
 
 
 MAX_CUT_LINES = 3  # a cut standfirst is a line or three; more lower-case starts are the style
