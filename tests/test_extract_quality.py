@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import trafilatura
 
-from newsmon.spiders.extract import TRAFILATURA_OPTIONS, extract_article
+from newsmon.spiders.extract import TRAFILATURA_OPTIONS, ExtractionError, extract_article
 from newsmon.spiders.furniture import strip_furniture
 
 TEXTSET = Path(__file__).resolve().parent.parent / "bench" / "textset"
@@ -91,3 +91,73 @@ def test_a_real_page_rendered_by_script_is_read_from_its_json_ld_body() -> None:
     assert "Home" not in text
     words = set(re.findall(r"\w+", full))
     assert len(words & set(re.findall(r"\w+", text))) >= 0.9 * len(words)
+
+
+def any_page(name: str) -> bytes:
+    assert CASES[name]["split"] == "dev", "tests use dev pages only; test pages stay unseen"
+    raw = (TEXTSET / name).read_bytes()
+    return gzip.decompress(raw) if name.endswith(".gz") else raw
+
+
+@pytest.mark.parametrize("name", ["apache.html", "scam.html"])
+def test_a_page_without_an_article_gives_no_text(name: str) -> None:
+    # a server-status page and a list of names: trafilatura reads text from both, but nothing
+    # marks them as articles and their text is not prose
+    assert CASES[name]["article"] is False
+    with pytest.raises(ExtractionError) as caught:
+        extract_article(any_page(name), url_of(name))
+    assert caught.value.kind == "no_text"
+
+
+@pytest.mark.parametrize(
+    ("name", "sign_off"),
+    [
+        ("trafilatura-lady50plus.de.sekre.html.gz", "Herzlichst\nEure\nMARTINA BERG"),
+        ("trafilatura-franziska-elea.de.vuitton.html.gz", "schönen Sonntag <3\nx Franzi"),
+    ],
+)
+def test_a_sign_off_at_the_end_of_the_body_is_kept(name: str, sign_off: str) -> None:
+    assert extract_article(page(name), url_of(name)).text.endswith(sign_off)
+
+
+def test_a_sidebar_after_the_body_is_left_out() -> None:
+    # box headers that trafilatura keeps after the author line; two of them are links
+    name = "trafilatura-landwirt.com.sensortechnik.html.gz"
+    assert "Diskussionsforum" in trafilatura.extract(page(name), **TRAFILATURA_OPTIONS)
+    text = extract_article(page(name), url_of(name)).text
+    assert text.split("\n")[-1].startswith("Autor: Steffen PACHE")
+
+
+def test_the_headline_from_the_page_title_is_not_repeated_as_the_first_line() -> None:
+    # og:title is shorter than the headline the page shows; <title> holds it with the site name
+    name = "newspaper4k-burmese_article.html.gz"
+    first = trafilatura.extract(page(name), **TRAFILATURA_OPTIONS).split("\n")[0]
+    record = extract_article(page(name), url_of(name))
+    assert first not in record.text
+    assert record.text.startswith(CASES[name]["body"][:40])
+
+
+def test_a_cut_standfirst_before_the_body_is_left_out() -> None:
+    # the standfirst's first word is a label ("Photos"), the rest starts mid-sentence
+    name = "newspaper4k-article_with_divs.html.gz"
+    text = extract_article(page(name), url_of(name)).text
+    assert "which were released online" not in text
+    assert text.startswith("Kate Henshaw\nVeteran Nollywood actress")
+
+
+def test_the_rules_of_a_comment_form_are_left_out() -> None:
+    name = "newspaper4k-spanish_article.html.gz"
+    rule = "El contenido de los comentarios es la opinión de los usuarios"
+    assert rule in trafilatura.extract(page(name), **TRAFILATURA_OPTIONS)
+    text = extract_article(page(name), url_of(name)).text
+    assert rule not in text and "Comentar" not in text.split("\n")
+    assert text.split("\n")[-1] == CASES[name]["body"].split("\n")[-1].strip()
+
+
+def test_a_decorator_in_the_pages_code_is_not_taken_for_a_handle() -> None:
+    code = frozenset({"@classmethod"})
+    text = "Define the constructor as a class method.\n@classmethod\ndef of(cls): ..."
+    assert strip_furniture(text, frozenset(), code) == text
+    assert strip_furniture("A sentence.\n@newsdesk\nAnother sentence.") == (
+        "A sentence.\nAnother sentence."
+    )
