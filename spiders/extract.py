@@ -14,9 +14,11 @@ Text: trafilatura with
 - `deduplicate=False`: trafilatura's cross-document cache would make one page's text depend on
   which pages the same worker saw before;
 - `include_links/images/formatting=False`: plain text, whose offsets figures point into.
-Then furniture lines it keeps are left out (spiders/furniture.py), and when nothing is left a
-second reading tries the page's JSON-LD body, trafilatura without `favor_precision`, the
-<article> paragraphs and trafilatura's baseline (`second_reading`).
+Then furniture lines it keeps are left out (spiders/furniture.py, with what the page shows
+around them: `PageSignals`), and when nothing is left a second reading tries the page's JSON-LD
+body, trafilatura without `favor_precision`, the <article> paragraphs and trafilatura's
+baseline (`second_reading`). A page with no sign of an article gives text only if it reads as
+prose (`reads_as_prose`).
 
 Metadata, most reliable first: JSON-LD (`NewsArticle` and kin), OpenGraph/`article:*` meta,
 `<time datetime>`/`itemprop`, then trafilatura's own (htmldate for dates). Datetimes are
