@@ -17,8 +17,9 @@ Text: trafilatura with
 Then furniture lines it keeps are left out (spiders/furniture.py, with what the page shows
 around them: `PageSignals`), and when nothing is left a second reading tries the page's JSON-LD
 body, trafilatura without `favor_precision`, the <article> paragraphs and trafilatura's
-baseline (`second_reading`). A page with no sign of an article gives text only if it reads as
-prose (`reads_as_prose`).
+baseline (`second_reading`). A page the crawl reads was listed as an article by its feed,
+sitemap or listing, so text is never refused for looking unlike one: an empty result would
+silently drop an article's figures, a non-article's text rarely holds a sentence with one.
 
 Metadata, most reliable first: JSON-LD (`NewsArticle` and kin), OpenGraph/`article:*` meta,
 `<time datetime>`/`itemprop`, then trafilatura's own (htmldate for dates). Datetimes are
@@ -159,10 +160,6 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
         # a second reading when trafilatura finds nothing: the body the page declares, else
         # trafilatura without its precision bias, the paragraphs of its <article>, its baseline
         text = _body(second_reading(tree, url, page), page)
-    if text and not (page.has_article or reads_as_prose(text)):
-        # a page that shows no sign of an article (a status page, a link list) gives its text
-        # only when that reads as prose
-        text = ""
     if not text:
         raise ExtractionError("no_text", "no article text found")
     authors = meta.authors or _split_authors(document.author if document else None)
@@ -183,13 +180,11 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
 class PageSignals:
     """What the page shows around its text, for telling furniture and headlines from the body:
     its headlines (the article's title, og:title, <title>), the texts of its links and buttons,
-    the lines of its code blocks, the texts of its comment forms (their rules and labels),
-    and whether anything marks it as an article."""
+    the lines of its code blocks and the texts of its comment forms (their rules and labels)."""
 
     headlines: tuple[str, ...]
     controls: frozenset[str]
     code: frozenset[str]
-    has_article: bool
     comment_form: frozenset[str] = frozenset()
 
     @classmethod
@@ -203,14 +198,6 @@ class PageSignals:
             for node in tree.xpath("//pre | //code")
             for line in node.text_content().splitlines()
         )
-        has_article = bool(
-            next(_json_ld_articles(tree), None) is not None
-            or tree.xpath(
-                "//article | //*[@itemprop='articleBody']"
-                " | //meta[@property='og:type' and contains(@content, 'article')]"
-                " | //meta[@property='article:published_time']"
-            )
-        )
         # the innermost block named "comment" that holds a form: a comment form with its rules
         # ("comments are the readers' opinion"), which trafilatura may keep as a list
         boxes = tree.xpath(
@@ -221,7 +208,7 @@ class PageSignals:
         comment_form = frozenset(
             _squash(node.text_content()) for box in boxes for node in box.iter()
         )
-        return cls(headlines, controls, code, has_article, comment_form - {""})
+        return cls(headlines, controls, code, comment_form - {""})
 
     def is_headline(self, line: str) -> bool:
         """The line repeats a headline: it is one, or holds one and little else (a headline
@@ -233,7 +220,7 @@ class PageSignals:
 
 
 MIN_HEADLINE_CHARS = 15  # shorter "headlines" are site names and labels, found in any line
-NO_PAGE = PageSignals((), frozenset(), frozenset(), has_article=True)
+NO_PAGE = PageSignals((), frozenset(), frozenset())
 
 
 def _squash(text: str) -> str:
@@ -256,23 +243,6 @@ def _body(found: str | None, page: PageSignals = NO_PAGE) -> str:
 
 MAX_HEADLINE_CHARS = 300
 MIN_FALLBACK_CHARS = 200  # shorter: a teaser or a caption, not an article
-MIN_PROSE_SHARE = 0.3  # of the text in lines holding a sentence (dev: lists 0.16, 0; articles 0.4+)
-MIN_SENTENCE_CHARS = 50  # a line of menu items, names or settings is shorter
-
-
-def reads_as_prose(text: str) -> bool:
-    """Most of the text is in lines that hold a sentence, not lists of names, figures or
-    settings (a server-status page, a link list): what a page that does not say it holds an
-    article must show before its text is taken for one."""
-    lines = text.split("\n")
-    prose = sum(
-        len(line) for line in lines if len(line) >= MIN_SENTENCE_CHARS and SENTENCE_END.search(line)
-    )
-    return prose >= MIN_PROSE_SHARE * sum(len(line) for line in lines)
-
-
-# a word's last letters, then a sentence's end (not a decimal point, a version or a time)
-SENTENCE_END = re.compile(r"[^\W\d_]{2}[.!?。！？…][\"'”’»)\]]*(?:\s|$)")
 
 
 def second_reading(
