@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from newsmon.errors import NewsmonError
 from newsmon.figures.quantities import PER_UNITS, QuantitySpec
 
 DEFAULT_CONFIG = "config.yaml"
@@ -34,7 +35,7 @@ ALERT_KINDS = ("new_figure", "figure_changed", "article_revised", "late_report",
 AlertKind = Literal["new_figure", "figure_changed", "article_revised", "late_report", "baseline"]
 
 
-class ConfigError(Exception):
+class ConfigError(NewsmonError):
     """A problem in config.yaml a user can fix; str() is the whole message."""
 
 

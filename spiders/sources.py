@@ -18,6 +18,7 @@ from lxml import etree
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from newsmon.clock import utcnow
 from newsmon.spiders.bodies import BodyTooLarge, gunzip_bounded, is_gzip
 from newsmon.spiders.extract import parse_datetime
 from newsmon.spiders.failures import failure_kind
@@ -26,7 +27,6 @@ from newsmon.spiders.reach import SAME_ORIGIN, on_origin
 from newsmon.spiders.revisits import Known, decide_request
 from newsmon.spiders.urls import looks_like_article, normalise_url
 from newsmon.storage import articles as store
-from newsmon.storage.models import utcnow
 
 log = logging.getLogger("newsmon.crawl")
 

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from newsmon.storage.models import Alert, ArticleVersion, Delivery, Figure, utcnow
+from newsmon.clock import utcnow
+from newsmon.storage.models import Alert, ArticleVersion, Delivery, Figure
 
 
 def previous_version(session: Session, version: ArticleVersion) -> ArticleVersion | None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Generic, TypeVar
 
+from newsmon.errors import NewsmonError
+
 Settings = TypeVar("Settings")
 
 
-class DeliveryError(Exception):
+class DeliveryError(NewsmonError):
     """A send that did not go through. `retry_after` (seconds) is the receiver's own wish (Slack's
     429 Retry-After); `permanent` means retrying cannot help (e.g. 404: a wrong webhook URL);
     `uncertain` means the receiver may have accepted it (a timeout or a cut connection after the
