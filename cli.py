@@ -223,36 +223,13 @@ def alerts_group(
     """List alerts with their deliveries (newest first); see the subcommands to act on them."""
     if ctx.invoked_subcommand is not None:
         return
+    from newsmon.alerts.listing import alert_records
     from newsmon.alerts.wording import facts, headline, what_happened
-    from newsmon.storage.alerts import list_alerts
 
     app: App = ctx.find_object(App)
     since_at = parse_time("--since", since) if since else None
-    tolerances = {
-        f"{topic_id}/{quantity_id}": quantity.min_change
-        for topic_id, topic in app.config.topics.items()
-        for quantity_id, quantity in topic.quantities.items()
-    }
     with app.database().session() as session:
-        rows = list_alerts(session, since_at, status, tolerances, limit)
-        records = [
-            row.alert.payload
-            | {
-                "repeated_by": row.repeated_by,
-                "deliveries": [
-                    {
-                        "channel": d.channel,
-                        "status": d.status,
-                        "attempts": d.attempts,
-                        "last_error": d.last_error,
-                        "sent_at": d.sent_at.isoformat() if d.sent_at else None,
-                        "next_attempt_at": d.next_attempt_at.isoformat(),
-                    }
-                    for d in row.alert.deliveries
-                ],
-            }
-            for row in rows
-        ]
+        records = alert_records(session, app.config, since_at, status, limit)
     if output == "json":
         click.echo(json.dumps(records, indent=2, ensure_ascii=False))
         return

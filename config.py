@@ -33,6 +33,7 @@ from newsmon.errors import NewsmonError
 from newsmon.figures.quantities import PER_UNITS, QuantitySpec
 
 DEFAULT_CONFIG = "config.yaml"
+DEFAULT_MIN_CHANGE = 0.05  # a quantity's `min_change`: smaller moves restate the value
 ALERT_KINDS = ("new_figure", "figure_changed", "article_revised", "late_report", "baseline")
 AlertKind = Literal["new_figure", "figure_changed", "article_revised", "late_report", "baseline"]
 
@@ -120,7 +121,7 @@ class QuantityContext(Strict):
 class Quantity(Strict):
     label: str
     units: list[str] = Field(min_length=1)
-    min_change: float = Field(default=0.05, ge=0, le=10)
+    min_change: float = Field(default=DEFAULT_MIN_CHANGE, ge=0, le=10)
     context: QuantityContext = QuantityContext()
     # smaller values are stored but never tracked: "one soldier" in narrative is not a count
     min_value: float = Field(default=2, ge=0)
@@ -408,6 +409,11 @@ class Config(Strict):
     def late_report(self, quantity: Quantity) -> bool:
         return self.alerts.late_report if quantity.late_report is None else quantity.late_report
 
+    def min_change(self, key: str) -> float:
+        """A quantity's `min_change`; the default for one no longer in the config."""
+        quantity = self.quantity(key)
+        return quantity.min_change if quantity is not None else DEFAULT_MIN_CHANGE
+
     def quantity(self, key: str) -> Quantity | None:
         topic_id, _, quantity_id = key.partition("/")
         topic = self.topics.get(topic_id)
@@ -673,7 +679,7 @@ def _describe(exc: ValidationError, data: Any, path: Path, lines: dict[Loc, int]
             message += f"; found {found!r}"
             loc = (*loc, "type")
         else:
-            message = f"`type:` is missing; {message}"
+            message = f"`type:` is missing; give one of {', '.join(registry.names())}"
     else:
         message = (
             str(error["msg"]).removeprefix("Value error, ").replace("Input should be", "expected")
