@@ -34,7 +34,6 @@ from newsmon.figures.quantities import PER_UNITS, QuantitySpec
 
 DEFAULT_CONFIG = "config.yaml"
 DEFAULT_MIN_CHANGE = 0.05  # a quantity's `min_change`: smaller moves restate the value
-ALERT_KINDS = ("new_figure", "figure_changed", "article_revised", "late_report", "baseline")
 AlertKind = Literal["new_figure", "figure_changed", "article_revised", "late_report", "baseline"]
 
 
