@@ -260,6 +260,13 @@ class ChannelBase(Strict):
 # --- extension registries ------------------------------------------------------------------------
 
 
+def _rebuild_models() -> None:
+    """Rebuild the schemas holding a registry's union, so a newly registered type is valid."""
+    if "Config" in globals():  # the built-in source types register before Config exists
+        Alerts.model_rebuild(force=True)
+        Config.model_rebuild(force=True)
+
+
 class TypeRegistry:
     """The settings classes of one extension kind (source types, channel types) by their `type:`.
 
@@ -298,6 +305,8 @@ class TypeRegistry:
 
 
 SOURCE_TYPES = TypeRegistry("source", Source)
+for _source_type in (FeedSource, SitemapSource, PageSource):  # their spiders: spiders/sources.py
+    SOURCE_TYPES.register(_source_type)
 CHANNEL_TYPES = TypeRegistry("channel", ChannelBase)
 # the built-in channel types register themselves when this package is imported; config loading
 # imports it by name because config.py sits below alerts/ in the layering
@@ -423,17 +432,6 @@ class Config(Strict):
             if channel.name == name:
                 return channel
         raise ConfigError(_unknown("channel", name, [c.name for c in self.alerts.channels]))
-
-
-def _rebuild_models() -> None:
-    """Rebuild the schemas holding a registry's union, so a newly registered type is valid."""
-    if "Config" in globals():  # the built-in source types register before Config exists
-        Alerts.model_rebuild(force=True)
-        Config.model_rebuild(force=True)
-
-
-for _source_type in (FeedSource, SitemapSource, PageSource):
-    SOURCE_TYPES.register(_source_type)
 
 
 class _RefError(ValueError):
