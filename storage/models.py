@@ -29,9 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from newsmon.clock import utcnow
 
 
 class UTCDateTime(TypeDecorator[datetime]):

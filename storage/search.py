@@ -21,6 +21,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from newsmon.errors import NewsmonError
 from newsmon.storage.models import Article, ArticleTopic, Source
 from newsmon.storage.timeouts import StatementTimeout, statement_timeout
 
@@ -38,7 +39,7 @@ MAX_QUERY_TERMS = 32
 SEARCH_TIMEOUT = 10.0  # seconds
 
 
-class QueryError(ValueError):
+class QueryError(NewsmonError, ValueError):
     """A search query that cannot be run; str() says what to type instead."""
 
 
