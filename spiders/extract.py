@@ -44,6 +44,7 @@ from lxml import html as lxml_html
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title
 from trafilatura.utils import load_html
 
+from newsmon.errors import NewsmonError
 from newsmon.spiders.furniture import strip_furniture
 from newsmon.spiders.urls import normalise_url, same_site
 
@@ -76,7 +77,7 @@ TRAFILATURA_OPTIONS: dict[str, Any] = {
 DATE_SEARCH: dict[str, Any] = {"extensive_search": True, "original_date": True}  # htmldate's
 
 
-class ExtractionError(Exception):
+class ExtractionError(NewsmonError):
     """A page newsmon cannot read an article from; `kind` is the error count's name."""
 
     def __init__(self, kind: str, message: str) -> None:
