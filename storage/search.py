@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
 from newsmon.storage.models import Article, ArticleTopic, Source
+from newsmon.storage.phrase_pairs import PAIRS_FUNCTION, pairs_query
 from newsmon.storage.timeouts import StatementTimeout, statement_timeout
 
 MATCH_START = "\x02"
@@ -334,19 +336,27 @@ def _search_postgres(
     session: Session, query: str, filters: SearchFilters, limit: int, rank_window: int
 ) -> list[SearchHit]:
     tsquery = sa.func.websearch_to_tsquery(ENGLISH, sa.literal(query, sa.Text))
-    if session.scalar(sa.select(sa.func.numnode(tsquery))) == 0:
+    nodes, text = session.execute(
+        sa.select(sa.func.numnode(tsquery), sa.cast(tsquery, sa.Text))
+    ).one()
+    if nodes == 0:
         raise QueryError(
             f"search query {query!r} holds only very common words (the, a, of…), "
             "which are not indexed; add a more specific word"
         )
     search = sa.literal_column("articles.search")
+    matches = [search.op("@@")(tsquery)]
+    pairs = pairs_query(text)
+    if pairs is not None:  # a phrase: its adjacent words from the pair index (phrase_pairs)
+        pairs_of = getattr(sa.func, PAIRS_FUNCTION)(search)
+        matches.append(pairs_of.op("@@")(sa.cast(sa.literal(pairs, sa.Text), TSQUERY)))
     # ts_rank reads (and decompresses) each ranked match's stored tsvector, about 15 µs per
     # match: a query that matches more than rank_window articles ranks the newest rank_window
     # of them, as on SQLite. The GIN index finds the matches without reading their tsvectors
     # (plain words need no recheck); the heap rows it visits hold the filters' columns.
     recent = (
         sa.select(Article.id, search.label("search"))
-        .where(search.op("@@")(tsquery), *_postgres_filters(filters))
+        .where(*matches, *_postgres_filters(filters))
         .order_by(Article.id.desc())
         .limit(rank_window)
         .subquery("recent")

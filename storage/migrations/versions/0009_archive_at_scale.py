@@ -1,0 +1,45 @@
+"""Archive costs at scale. PostgreSQL: a phrase index, GIN over the adjacent word pairs of each
+article's tsvector (storage.phrase_pairs), so a phrase is found from the index instead of by
+reading every article that holds its words. SQLite: nothing changes (FTS5 keeps positions).
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-30
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# storage.phrase_pairs.PAIRS_FUNCTION as of this revision. Every two lexemes at adjacent
+# positions become one lexeme 'a b'; array_to_tsvector drops repeats. IMMUTABLE as an index
+# expression must be: it reads only its argument.
+PAIRS_FUNCTION = """
+CREATE FUNCTION newsmon_phrase_pairs(doc tsvector) RETURNS tsvector
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(array_to_tsvector(array_agg(this.lexeme || ' ' || next.lexeme)), '')
+    FROM (SELECT lexeme, unnest(positions) AS position FROM unnest(doc)) AS this
+    JOIN (SELECT lexeme, unnest(positions) AS position FROM unnest(doc)) AS next
+        ON next.position = this.position + 1
+$$"""
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(PAIRS_FUNCTION)
+    op.execute(
+        "CREATE INDEX ix_articles_search_pairs ON articles USING gin (newsmon_phrase_pairs(search))"
+    )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("DROP INDEX IF EXISTS ix_articles_search_pairs")
+    op.execute("DROP FUNCTION IF EXISTS newsmon_phrase_pairs(tsvector)")
