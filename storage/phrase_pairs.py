@@ -57,7 +57,9 @@ def _needed(node: _Node) -> str | None:
             parts.append(_quoted(f"{last} {first}"))
     # & and phrases: every side holds
     needed = [part for part in parts if part is not None]
-    return "(" + " & ".join(needed) + ")" if needed else None
+    if len(needed) <= 1:
+        return needed[0] if needed else None
+    return "(" + " & ".join(needed) + ")"
 
 
 def _edge(node: _Node, last: bool) -> str | None:

@@ -345,19 +345,33 @@ def _search_postgres(
             "which are not indexed; add a more specific word"
         )
     search = sa.literal_column("articles.search")
-    matches = [search.op("@@")(tsquery)]
-    pairs = pairs_query(text)
-    if pairs is not None:  # a phrase: its adjacent words from the pair index (phrase_pairs)
-        pairs_of = getattr(sa.func, PAIRS_FUNCTION)(search)
-        matches.append(pairs_of.op("@@")(sa.cast(sa.literal(pairs, sa.Text), TSQUERY)))
     # ts_rank reads (and decompresses) each ranked match's stored tsvector, about 15 µs per
     # match: a query that matches more than rank_window articles ranks the newest rank_window
     # of them, as on SQLite. The GIN index finds the matches without reading their tsvectors
     # (plain words need no recheck); the heap rows it visits hold the filters' columns.
+    matching = sa.select(Article.id, search.label("search")).where(*_postgres_filters(filters))
+    pairs = pairs_query(text)
+    if pairs is None:
+        matching = matching.where(search.op("@@")(tsquery)).subquery("matching")
+    else:
+        # A phrase: the candidates are the articles holding its adjacent word pairs, from the
+        # pair index (storage.phrase_pairs); `@@` then checks each. OFFSET 0 keeps `@@` out of
+        # the index scan: ANDed with the word index, whose phrase matches need a recheck, it
+        # would recheck the pairs too, computing each candidate's pairs again (~1 ms).
+        pairs_of = getattr(sa.func, PAIRS_FUNCTION)(search)
+        candidates = (
+            matching.where(pairs_of.op("@@")(sa.cast(sa.literal(pairs, sa.Text), TSQUERY)))
+            .offset(0)
+            .subquery("candidates")
+        )
+        matching = (
+            sa.select(candidates.c.id, candidates.c.search)
+            .where(candidates.c.search.op("@@")(tsquery))
+            .subquery("matching")
+        )
     recent = (
-        sa.select(Article.id, search.label("search"))
-        .where(*matches, *_postgres_filters(filters))
-        .order_by(Article.id.desc())
+        sa.select(matching.c.id, matching.c.search)
+        .order_by(matching.c.id.desc())
         .limit(rank_window)
         .subquery("recent")
     )

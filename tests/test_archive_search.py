@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from newsmon.cli import main
 from newsmon.storage import Database
 from newsmon.storage.models import Article
+from newsmon.storage.phrase_pairs import pairs_query
 from newsmon.storage.search import (
     MATCH_END,
     MATCH_START,
@@ -333,3 +334,70 @@ def test_stop_words_only(config_path: Path, database_url: str) -> None:
         assert result.exit_code == 0 and "Kursk" in result.output
     else:
         assert result.exit_code == 2 and "only very common words" in result.output
+
+
+# --- PostgreSQL phrases through the pair index (storage.phrase_pairs) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("tsquery", "pairs"),
+    [
+        ("'front' <-> 'line'", "'front line'"),
+        ("'troop'", None),  # no phrase: no pair needed
+        ("'a' <-> 'b' <-> 'c' & 'd'", "('a b' & 'b c')"),
+        ("'a' <-> 'b' | 'c' <-> 'd'", "('a b' | 'c d')"),
+        ("'a' <-> 'b' | 'c'", None),  # one side of the OR needs no pair
+        ("'front' <2> 'line'", None),  # a stop word between: not adjacent lexemes
+        ("!( 'a' <-> 'b' ) & 'c'", None),  # an excluded phrase narrows nothing
+        ("'it''s' <-> 'x'", "'it''s x'"),
+        ("'a':* <-> 'b'", None),  # a prefix is no single lexeme
+        ("'a' & & 'b'", None),  # text the parser does not know: no pair index
+    ],
+)
+def test_pairs_a_phrase_query_needs(tsquery: str, pairs: str | None) -> None:
+    assert pairs_query(tsquery) == pairs
+
+
+PHRASE_TEXTS = [
+    "The front line moved east. Officials said the line held.",
+    "A line at the front of the shop; officials said nothing.",
+    "Troops reached the front, then the line broke.",
+    "North-Korean troops at the front line, the ministry said.",
+    "Front lines everywhere: officials said so.",
+    "The state of the art and the front of the line.",
+]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"front line"',
+        '"officials said"',
+        '"north-korean troops"',
+        '"front of the line"',
+        '"front line" OR "officials said"',
+        'officials -"front line"',
+        '"line front"',
+    ],
+)
+def test_postgres_phrases_from_the_pair_index_are_the_phrase_matches(
+    database: Database, query: str
+) -> None:
+    """Every phrase query finds exactly the articles PostgreSQL's own `@@` finds: the pair index
+    only narrows the candidates, ranked in the same order."""
+    if database.dialect != "postgresql":
+        pytest.skip("PostgreSQL's phrase index")
+    with database.session() as session:
+        for number, text in enumerate(PHRASE_TEXTS):
+            session.add(Article(url=f"https://ex.org/{number}", title=f"story {number}", text=text))
+    with database.session() as session:
+        hits = search_articles(session, query, limit=50)
+        expected = session.scalars(
+            sa.text(
+                "SELECT url FROM articles, websearch_to_tsquery('english', :q) AS q "
+                "WHERE search @@ q ORDER BY ts_rank(search, q) DESC, id"
+            ),
+            {"q": query},
+        ).all()
+    assert [hit.url for hit in hits] == expected
+    assert expected or query == '"line front"'  # a phrase in the wrong order finds nothing

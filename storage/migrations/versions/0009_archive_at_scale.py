@@ -1,6 +1,12 @@
-"""Archive costs at scale. PostgreSQL: a phrase index, GIN over the adjacent word pairs of each
-article's tsvector (storage.phrase_pairs), so a phrase is found from the index instead of by
-reading every article that holds its words. SQLite: nothing changes (FTS5 keeps positions).
+"""Archive costs at scale, PostgreSQL only (SQLite: nothing changes).
+
+Search: a phrase index, GIN over the adjacent word pairs of each article's tsvector
+(storage.phrase_pairs), so a phrase is found from the index instead of by reading every article
+that holds its words (FTS5 keeps positions already).
+
+Near-duplicates: simhash_blocks' primary key carries the hash and first-seen time (INCLUDE), so
+a lookup reads only the index (an index-only scan) instead of one heap page per row it finds
+(~180 at 1M originals). SQLite's table is its own index already (WITHOUT ROWID).
 
 Revision ID: 0009
 Revises: 0008
@@ -41,5 +47,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    op.execute(
+        "ALTER TABLE simhash_blocks DROP CONSTRAINT pk_simhash_blocks, "
+        "ADD CONSTRAINT pk_simhash_blocks PRIMARY KEY (block_key, article_id)"
+    )
     op.execute("DROP INDEX IF EXISTS ix_articles_search_pairs")
     op.execute("DROP FUNCTION IF EXISTS newsmon_phrase_pairs(tsvector)")
