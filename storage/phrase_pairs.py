@@ -16,6 +16,10 @@ import re
 from dataclasses import dataclass
 
 PAIRS_FUNCTION = "newsmon_phrase_pairs"  # migration 0009 creates it and its index
+# what PAIRS_FUNCTION gives an article whose pairs would not fit in a tsvector (1 MB): a pair
+# query accepts it, so such an article stays a candidate and `@@` decides
+ALL_PAIRS = "'*'"
+MAX_PAIR_BYTES = 2046  # a lexeme holds at most 2,047 bytes; longer pairs are not indexed
 
 # tsquery text as PostgreSQL prints it: quoted lexemes (optionally :* or :AB), operators, groups
 _TOKEN = re.compile(r"\s*(?:'((?:[^']|'')*)'(:[*A-D]+)?|(<->|<\d+>|[&|!()]))")
@@ -38,7 +42,8 @@ def pairs_query(tsquery_text: str) -> str | None:
         node = _Parser(tsquery_text).parse()
     except ValueError:
         return None  # a form this parser does not know: search without the pair index
-    return _needed(node)
+    needed = _needed(node)
+    return None if needed is None else f"{needed} | {ALL_PAIRS}"
 
 
 def _needed(node: _Node) -> str | None:
@@ -53,8 +58,9 @@ def _needed(node: _Node) -> str | None:
     if node.op == "<->":
         left, right = node.children
         last, first = _edge(left, last=True), _edge(right, last=False)
-        if last is not None and first is not None:
-            parts.append(_quoted(f"{last} {first}"))
+        pair = f"{last} {first}"
+        if last is not None and first is not None and len(pair.encode()) <= MAX_PAIR_BYTES:
+            parts.append(_quoted(pair))
     # & and phrases: every side holds
     needed = [part for part in parts if part is not None]
     if len(needed) <= 1:

@@ -24,14 +24,21 @@ depends_on: str | Sequence[str] | None = None
 
 # storage.phrase_pairs.PAIRS_FUNCTION as of this revision. Every two lexemes at adjacent
 # positions become one lexeme 'a b'; array_to_tsvector drops repeats. IMMUTABLE as an index
-# expression must be: it reads only its argument.
+# expression must be: it reads only its argument. A tsvector holds at most 1 MB of lexemes and a
+# lexeme 2,047 bytes: longer pairs are left out (phrase_pairs never asks for them), and an
+# article whose pairs would pass 1 MB gets ALL_PAIRS instead, which every pair query accepts.
 PAIRS_FUNCTION = """
 CREATE FUNCTION newsmon_phrase_pairs(doc tsvector) RETURNS tsvector
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT coalesce(array_to_tsvector(array_agg(this.lexeme || ' ' || next.lexeme)), '')
-    FROM (SELECT lexeme, unnest(positions) AS position FROM unnest(doc)) AS this
-    JOIN (SELECT lexeme, unnest(positions) AS position FROM unnest(doc)) AS next
-        ON next.position = this.position + 1
+    SELECT CASE WHEN sum(octet_length(pair)) > 1000000 THEN '*'::tsvector
+        ELSE coalesce(array_to_tsvector(array_agg(pair)), '') END
+    FROM (
+        SELECT this.lexeme || ' ' || next.lexeme AS pair
+        FROM (SELECT lexeme, unnest(positions) AS position FROM unnest(doc)) AS this
+        JOIN (SELECT lexeme, unnest(positions) AS position FROM unnest(doc)) AS next
+            ON next.position = this.position + 1
+        WHERE octet_length(this.lexeme) + octet_length(next.lexeme) < 2047
+    ) AS pairs
 $$"""
 
 
