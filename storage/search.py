@@ -5,7 +5,8 @@ plain words must all occur, `"an exact phrase"`, `word OR word` (OR binds looser
 AND), `-word` / `-"a phrase"` excludes. SQLite (FTS5, bm25 ranking) gets the query translated
 into MATCH syntax with every term quoted, so FTS5 operators or column filters typed by a user
 (`title:`, `NEAR`, `*`, `^`) are read as words, never as SQL or FTS5 syntax errors. PostgreSQL
-ranks with `ts_rank` over the generated `articles.search` column (title weight A, text B).
+ranks with `ts_rank` over the generated `articles.search` column (title weight A, text B) and
+finds phrases through the adjacent-pair index of storage.phrase_pairs.
 Both backends rank at most the newest RANK_WINDOW matches of a query (see search_articles).
 
 Snippets mark each match with MATCH_START / MATCH_END (control characters that cannot occur in
