@@ -49,6 +49,11 @@ def upgrade() -> None:
     op.execute(
         "CREATE INDEX ix_articles_search_pairs ON articles USING gin (newsmon_phrase_pairs(search))"
     )
+    op.execute(
+        "ALTER TABLE simhash_blocks DROP CONSTRAINT pk_simhash_blocks, "
+        "ADD CONSTRAINT pk_simhash_blocks PRIMARY KEY (block_key, article_id) "
+        "INCLUDE (simhash, first_seen_at)"
+    )
 
 
 def downgrade() -> None:
