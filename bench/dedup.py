@@ -1,7 +1,7 @@
 """Benchmark the near-duplicate check and the run history at archive sizes, on both backends.
 
     .venv/bin/python bench/dedup.py [--sizes 10000,1000000] [--lookups 400] [--stores 200]
-                                    [--no-postgres] [--no-old]
+                                    [--no-postgres | --no-sqlite] [--no-old]
 
 For each size N, a fresh SQLite database and (when a server answers at $NEWSMON_TEST_POSTGRES or
 postgresql+psycopg://postgres@127.0.0.1:5432/test) a fresh PostgreSQL database, created for the
@@ -466,6 +466,7 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=400)
     parser.add_argument("--stores", type=int, default=200)
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--no-old", action="store_true", help="skip the old in-memory index")
     parser.add_argument("--old-index", help=argparse.SUPPRESS)  # the child process's URL
     args = parser.parse_args()
@@ -477,9 +478,10 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for size in args.sizes:
-            url = f"sqlite:///{Path(folder) / f'dedup-{size}.db'}"
-            rows.append(run_one("sqlite", url, size, args))
-            print(f"  sqlite {size:,} done, load {load_average()}", file=sys.stderr)
+            if not args.no_sqlite:
+                url = f"sqlite:///{Path(folder) / f'dedup-{size}.db'}"
+                rows.append(run_one("sqlite", url, size, args))
+                print(f"  sqlite {size:,} done, load {load_average()}", file=sys.stderr)
             if args.no_postgres:
                 continue
             created = postgres_database()
