@@ -109,7 +109,10 @@ def serve(path: str) -> Request:
     os.rename(path + ".new", path)  # the client waits for this name: it appears ready to connect
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
-    open_fds: list[int] = []  # pidfds and connections, closed in a child
+    # what a child must close: clients' connections (as socket objects, so that none is closed
+    # twice, the second time under a number the child has reused) and pidfds
+    connections: list[socket.socket] = []
+    pidfds: list[int] = []
     while os.getppid() == parent:  # the test process is gone: so is this server
         for key, _ in selector.select(timeout=1.0):
             if key.fileobj is listener:
@@ -124,22 +127,24 @@ def serve(path: str) -> Request:
                 if pid == 0:
                     selector.close()
                     listener.close()
-                    for fd in open_fds:
-                        os.close(fd)
-                    connection.close()
+                    for other in [*connections, connection]:
+                        other.close()
+                    for pidfd in pidfds:
+                        os.close(pidfd)
                     return request
                 for fd in request.fds:
                     os.close(fd)
                 pidfd = os.pidfd_open(pid)
                 selector.register(pidfd, selectors.EVENT_READ, (pid, connection))
-                open_fds += [pidfd, connection.fileno()]
+                pidfds.append(pidfd)
+                connections.append(connection)
                 answer(connection, {"pid": pid})
             else:
                 pid, connection = key.data
                 _, status, usage = os.wait4(pid, 0)
                 selector.unregister(key.fd)
-                open_fds.remove(key.fd)
-                open_fds.remove(connection.fileno())
+                pidfds.remove(key.fd)
+                connections.remove(connection)
                 os.close(key.fd)
                 answer(connection, {"returncode": exit_code(status), "maxrss_kb": usage.ru_maxrss})
                 connection.close()

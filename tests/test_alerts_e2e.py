@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from cli_process import run_newsmon
 from peers import HTTPPeer, Mailbox, free_port, page_server, smtp_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -143,13 +143,8 @@ class StorySite:
 
 
 def newsmon(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsmon.cli", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=REPO,
-        env={**os.environ, "COLUMNS": "200"},
+    return run_newsmon(
+        "--config", config, *args, timeout=180, cwd=REPO, env={**os.environ, "COLUMNS": "200"}
     )
 
 

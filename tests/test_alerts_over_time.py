@@ -15,12 +15,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_process import run_newsmon
 from peers import HTTPPeer, Mailbox, free_port, smtp_server
 from timeline_site import Story, StorySite
 
@@ -92,13 +92,7 @@ class Newsmon:
         )
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "newsmon.cli", "--config", str(self.config), *args],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            cwd=REPO,
-        )
+        result = run_newsmon("--config", self.config, *args, timeout=180, cwd=REPO)
         assert result.returncode == 0, result.stdout + result.stderr
         return result
 

@@ -14,7 +14,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from cli_in_process import newsmon_in_process
+from cli_process import run_newsmon, start_newsmon
 from sqlalchemy import func, select
 
 from newsmon.storage import Database
@@ -69,9 +69,13 @@ class DaemonProcess:
         self.log_path = config_path.with_name(f"daemon-{uuid.uuid4().hex[:6]}.log")
         env = {**os.environ, "PYTHONPATH": str(TESTS)}
         with self.log_path.open("w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "newsmon.cli", "--config", str(config_path), "run"]
-                + ["--crawl-target", "daemon_crawls:crawl", *args],
+            self.process = start_newsmon(
+                "--config",
+                config_path,
+                "run",
+                "--crawl-target",
+                "daemon_crawls:crawl",
+                *args,
                 cwd=ROOT,
                 env=env,
                 stdout=log,
@@ -148,14 +152,7 @@ def newsmon(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def newsmon_process(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsmon.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(TESTS)},
-        timeout=60,
-    )
+    return run_newsmon(*args, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(TESTS)}, timeout=60)
 
 
 def test_crash_hang_and_memory_hog_end_only_their_own_run(

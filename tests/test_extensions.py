@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from cli_process import run_newsmon
 from peers import page_server
 from test_alerts_e2e import FILLER, SEED_TOPICS, YONHAP_1, article_html
 
@@ -25,13 +25,13 @@ WITH_EXTENSIONS = (
 
 def newsmon(config: Path, *args: str, extensions: bool = True) -> subprocess.CompletedProcess[str]:
     program = WITH_EXTENSIONS if extensions else "from newsmon.cli import main; main()"
-    return subprocess.run(
-        [sys.executable, "-c", program, "--config", str(config), *args],
-        capture_output=True,
-        text=True,
+    return run_newsmon(
+        "--config",
+        config,
+        *args,
+        code=program,
         timeout=300,
         env={**os.environ, "PYTHONPATH": str(TESTS), "COLUMNS": "200"},
-        check=False,
     )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from cli_in_process import newsmon_in_process
+from cli_process import run_newsmon
 from peers import Answer, HTTPPeer, TCPProxy
 from test_alerts_dispatch import make_config, store_two_alerts
 from test_daemon import DAEMON, start_daemon, wait_until  # noqa: F401 (a fixture)
@@ -40,13 +41,8 @@ def newsmon(config: Path, *args: str, env: dict[str, str] | None = None, timeout
     daemon runs as a real process."""
     if "run" not in args:
         return newsmon_in_process("--config", config, *args, env=env, cwd=ROOT)
-    return subprocess.run(
-        [sys.executable, "-m", "newsmon.cli", "--config", str(config), *args],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+    return run_newsmon(
+        "--config", config, *args, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=timeout
     )
 
 

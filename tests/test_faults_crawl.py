@@ -8,12 +8,12 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
+from cli_process import run_newsmon, start_newsmon
 from peers import Raw, raw_server
 
 from newsmon.storage import Database
@@ -27,28 +27,17 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
 def crawl_measured(config: Path) -> tuple[subprocess.CompletedProcess[str], int]:
-    """`newsmon crawl` in a fresh wrapper process: (result, peak RSS in MB of the crawl)."""
-    wrapper = (
-        "import resource, subprocess, sys\n"
-        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-        "sys.stderr.write(r.stderr); sys.stdout.write(r.stdout)\n"
-        "print('RSS_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-        "sys.exit(r.returncode)\n"
+    """`newsmon crawl`: (result, peak RSS in MB of the crawl and the processes it waited for)."""
+    process = start_newsmon(
+        "--config", config, "crawl", cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    result = subprocess.run(
-        [sys.executable, "-c", wrapper, sys.executable, "-m", "newsmon.cli",
-         "--config", str(config), "crawl"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    kb = int(result.stdout.rsplit("RSS_KB", 1)[1].split()[0])
-    return result, kb // 1024
+    out, err = process.communicate(timeout=300)
+    result = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return result, (process.maxrss_kb or 0) // 1024
 
 
 def crawl(config: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsmon.cli", "--config", str(config), "crawl"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    return run_newsmon("--config", config, "crawl", cwd=ROOT, timeout=300)
 
 
 def write_config(tmp_path: Path, sources: dict[str, tuple[str, str]], **crawl: object) -> Path:

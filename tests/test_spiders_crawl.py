@@ -4,12 +4,12 @@ local news site served on 127.0.0.1, into a real database."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cli_process import run_newsmon
 from sqlalchemy import func, select
 
 from newsmon.storage import Database
@@ -17,7 +17,6 @@ from newsmon.storage.models import Article, ArticleVersion, CrawlRun, Figure, So
 from tests.newsite import NewsSite
 from tests.newsite.config import site_config
 
-NEWSMON = str(Path(sys.executable).parent / "newsmon")
 # a timeout short enough for the slow page, long enough for a loaded test machine
 FAST = {"timeout": "3s", "retries": 1, "autothrottle": False}
 ARTICLES = 8
@@ -30,13 +29,7 @@ def site() -> Iterator[NewsSite]:
 
 
 def crawl(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [NEWSMON, "--config", str(config), "crawl", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=config.parent,
-    )
+    return run_newsmon("--config", config, "crawl", *args, timeout=120, cwd=config.parent)
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cli_process import start_newsmon
 from sqlalchemy import func, select
 
 from newsmon.storage import Database
 from newsmon.storage.models import Article, ArticleVersion, CrawlRun, Source
 from tests.newsite import NewsSite
 from tests.newsite.config import site_config
-from tests.test_spiders_crawl import NEWSMON, crawl
+from tests.test_spiders_crawl import crawl
 
 ARTICLES = 8
 SLOW = {"timeout": "20s", "retries": 0, "autothrottle": False, "concurrency_per_domain": 1}
@@ -100,12 +101,13 @@ def test_an_interrupted_crawl_loses_nothing(
     database = Database.open(database_url)  # migrated before the crawl, so it can be locked
     try:
         site.article_delay = {"listing fetched": 3.0, "some articles stored": 1.0}.get(stage, 0.5)
-        process = subprocess.Popen(
-            [NEWSMON, "--config", str(config), "crawl"],
+        process = start_newsmon(
+            "--config",
+            config,
+            "crawl",
+            cwd=tmp_path,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
-            cwd=tmp_path,
         )
         if stage == "listing fetched":
             wait_until(lambda: article_hits(site) >= 1, "the first article request")
