@@ -220,8 +220,10 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start(
     write_config, database_url: str, start_daemon
 ) -> None:
     path = write_config(daemon_config(database_url, [source("ok-wire", "1h")]))
-    first = start_daemon(path)
+    # migrated before the daemon starts: two processes migrating one new PostgreSQL database at
+    # once collide (duplicate key in pg_type)
     database = Database.open(database_url)
+    first = start_daemon(path)
     try:
 
         def beating(pid: int) -> Callable[[], bool]:
@@ -258,8 +260,10 @@ def test_sigterm_during_a_crawl_leaves_a_consistent_database(
 ) -> None:
     sources = [source("slow-wire", "1h"), source("stoppable-wire", "1h")]
     path = write_config(daemon_config(database_url, sources))
-    daemon = start_daemon(path)
+    # migrated before the daemon starts: two processes migrating one new PostgreSQL database at
+    # once collide (duplicate key in pg_type)
     database = Database.open(database_url)
+    daemon = start_daemon(path)
     try:
 
         def articles() -> int:
