@@ -7,7 +7,8 @@ exception becomes exit status 1 with its traceback on stderr, as the console scr
 it, so "no traceback" assertions keep their meaning.
 
 Commands that run Scrapy's reactor (`crawl`, `run`) cannot start twice in one process: tests of
-those keep a real subprocess, as do the few tests of exit codes, signals and the console script.
+those run a process per command (tests/cli_process.py), as do the few tests of exit codes,
+signals and the console script.
 """
 
 from __future__ import annotations
