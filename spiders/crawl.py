@@ -34,7 +34,7 @@ from newsmon.spiders.simhash import SimhashIndex
 from newsmon.spiders.sources import SPIDERS
 from newsmon.spiders.throttle import ConcurrencyBudget
 from newsmon.storage import Database
-from newsmon.storage import articles as store
+from newsmon.storage import articles as article_rows
 from newsmon.storage.crawl_state import (
     cached_robots,
     document_validators,
@@ -178,7 +178,7 @@ def run_crawl(
     started_at = utcnow()
     duplicates = SimhashIndex(since=started_at - DUPLICATE_LOOKBACK)  # in the database
     pool = extraction_pool(worker_count(config))
-    store_thread = ThreadPoolExecutor(1, thread_name_prefix="newsmon-store")
+    ingest_thread = ThreadPoolExecutor(1, thread_name_prefix="newsmon-ingest")
     with database.session() as session:
         robots = RobotsCache(started_at, cached_robots(session, started_at))
     budget = ConcurrencyBudget(config.crawl.concurrency, config.crawl.concurrency_per_domain)
@@ -186,7 +186,7 @@ def run_crawl(
         config,
         database,
         pool,
-        store_thread,
+        ingest_thread,
         duplicates,
         started_at,
         robots,
@@ -229,7 +229,7 @@ def run_crawl(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        store_thread.shutdown(wait=True)
+        ingest_thread.shutdown(wait=True)
         reports = _finish(database, jobs, interruption, crash)
         _assess(database, config, jobs, quiet, reports)
         database.dispose()
@@ -285,7 +285,7 @@ def _explain_alerts(database: Database, jobs: list[SourceJob], reports: list[Sou
     if not ids:
         return
     with database.session() as session:
-        raised = store.alerts_by_article(session, ids)
+        raised = article_rows.alerts_by_article(session, ids)
     for job in jobs:
         for article_id, lines in job.explanations:
             for kind, quantity in raised.get(article_id or -1, []):
@@ -311,7 +311,7 @@ def _finish(
             # a limited source is read again next time for what it left
             save = complete and not job.left
             if keep and save and job.validators_changed and job.failed is None:
-                store.save_source_validators(
+                article_rows.save_source_validators(
                     session, job.source_id, job.new_etag, job.new_last_modified
                 )
             if keep and save and not job.failed and (job.new_documents or job.context.refetch):

@@ -22,7 +22,7 @@ class CrawlContext:
     config: Config
     database: Database
     pool: Executor  # processes: extraction
-    store_thread: Executor  # one thread: the store step, so DB work never blocks the reactor
+    ingest_thread: Executor  # one thread: the ingest step, so DB work never blocks the reactor
     duplicates: SimhashIndex
     started_at: datetime
     robots: RobotsCache

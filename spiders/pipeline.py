@@ -1,7 +1,8 @@
-"""The item pipeline: read each fetched page in the worker pool, then store it, counting what
-happened in the source's run record.
+"""The item pipeline: read each fetched page in the worker pool (with the ingest pipeline's
+pure steps: topics, figures assigned), then ingest it (newsmon.ingest), counting what happened
+in the source's run record.
 
-Stores are grouped: while the store thread writes one batch, the articles read meanwhile
+Ingests are grouped: while the ingest thread writes one batch, the articles read meanwhile
 queue up and go together in the next transaction (a commit per batch, not per article; a
 lone article is stored at once)."""
 
@@ -15,11 +16,11 @@ from typing import Any, Self
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import SQLAlchemyError
 
+from newsmon.ingest import Batch, IngestResult, Match, TopicRules, Validators, ingest_batch
 from newsmon.spiders.extract import ArticleRecord
 from newsmon.spiders.jobs import SourceJob
 from newsmon.spiders.reading import ReadFailure, read_article
 from newsmon.spiders.sources import FetchedPage
-from newsmon.spiders.store import Batch, StoreResult, Validators, store_batch
 
 log = logging.getLogger("newsmon.crawl")
 
@@ -27,19 +28,20 @@ MAX_BATCH = 50  # articles per transaction: bounds what one failure sends back f
 
 
 @dataclass
-class StoreQueue:
-    """Articles of one source waiting for the store thread; touched on the reactor thread only."""
+class IngestQueue:
+    """Articles of one source waiting for the ingest thread; touched on the reactor thread only."""
 
-    waiting: list[tuple[ArticleRecord, Validators, asyncio.Future[StoreResult | Exception]]] = (
-        field(default_factory=list)
-    )
-    busy: bool = False  # a batch of this source is in the store thread
+    waiting: list[
+        tuple[ArticleRecord, Validators, Match | None, asyncio.Future[IngestResult | Exception]]
+    ] = field(default_factory=list)
+    busy: bool = False  # a batch of this source is in the ingest thread
 
 
 class ArticlePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.queue = StoreQueue()
+        self.queue = IngestQueue()
+        self.rules: TopicRules | None = None  # the source's, sent with each page to a worker
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -51,7 +53,9 @@ class ArticlePipeline:
         job: SourceJob = self.crawler.spider.job  # type: ignore[union-attr]
         context = job.context
         # CPU-bound work leaves the reactor thread: the reactor keeps downloading meanwhile
-        future = context.pool.submit(read_article, item.html, item.final_url)
+        if self.rules is None:
+            self.rules = TopicRules.of(context.config, job.source)
+        future = context.pool.submit(read_article, item.html, item.final_url, self.rules)
         try:
             result = await asyncio.wrap_future(future)
         except Exception as exc:  # a worker crashed or the reader has a bug: count, carry on
@@ -63,7 +67,7 @@ class ArticlePipeline:
         validators = Validators(
             item.fetched_at, item.etag, item.last_modified, item.listed_modified
         )
-        stored = await self._store(job, result, validators)
+        stored = await self._ingest(job, result.record, validators, result.matched)
         if isinstance(stored, SQLAlchemyError):
             self._error(job, "store_failed", item.url, str(stored).splitlines()[0])
             return item
@@ -83,17 +87,18 @@ class ArticlePipeline:
         job.progress()
         return item
 
-    async def _store(
-        self, job: SourceJob, record: ArticleRecord, validators: Validators
-    ) -> StoreResult | Exception:
-        future: asyncio.Future[StoreResult | Exception] = asyncio.get_running_loop().create_future()
-        self.queue.waiting.append((record, validators, future))
+    async def _ingest(
+        self, job: SourceJob, record: ArticleRecord, validators: Validators, matched: Match | None
+    ) -> IngestResult | Exception:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[IngestResult | Exception] = loop.create_future()
+        self.queue.waiting.append((record, validators, matched, future))
         if not self.queue.busy:
             self._next_batch(job)
         return await future
 
     def _next_batch(self, job: SourceJob) -> None:
-        """Hand what is waiting (up to MAX_BATCH) to the store thread; when that batch is
+        """Hand what is waiting (up to MAX_BATCH) to the ingest thread; when that batch is
         done, the next one, until nothing waits."""
         queue = self.queue
         taken, queue.waiting = queue.waiting[:MAX_BATCH], queue.waiting[MAX_BATCH:]
@@ -106,18 +111,18 @@ class ArticlePipeline:
             context.config,
             job.source,
             job.source_id,
-            [(rec, val) for rec, val, _ in taken],
+            [(rec, val, matched) for rec, val, matched, _ in taken],
             context.explain,
             job.quiet,
         )
         done = asyncio.get_running_loop().run_in_executor(
-            context.store_thread, store_batch, context.database, batch, context.duplicates
+            context.ingest_thread, ingest_batch, context.database, batch, context.duplicates
         )
 
-        def deliver(finished: asyncio.Future[list[StoreResult | Exception]]) -> None:
+        def deliver(finished: asyncio.Future[list[IngestResult | Exception]]) -> None:
             error = finished.exception()
             results = [error] * len(taken) if error is not None else finished.result()
-            for (_, _, future), stored in zip(taken, results, strict=True):
+            for (_, _, _, future), stored in zip(taken, results, strict=True):
                 if not future.done():
                     future.set_result(stored)
             self._next_batch(job)

@@ -25,7 +25,7 @@ from newsmon.spiders.jobs import SourceJob
 from newsmon.spiders.reach import SAME_ORIGIN, on_origin
 from newsmon.spiders.revisits import Known, decide_request
 from newsmon.spiders.urls import looks_like_article, normalise_url
-from newsmon.storage import articles as store
+from newsmon.storage import articles as article_rows
 from newsmon.storage.models import utcnow
 
 log = logging.getLogger("newsmon.crawl")
@@ -171,8 +171,8 @@ class SourceSpider(scrapy.Spider):
         with context.database.session() as session:
             # remembered off-topic articles count as known: unchanged, they cost nothing
             rows = {
-                **store.skipped_by_url(session, wanted),
-                **store.articles_by_url(session, wanted),
+                **article_rows.skipped_by_url(session, wanted),
+                **article_rows.articles_by_url(session, wanted),
             }
             known = {
                 url: Known(
@@ -230,7 +230,7 @@ class SourceSpider(scrapy.Spider):
         if response.status == 304:
             self.job.counts.not_modified += 1
             with self.job.context.database.session() as session:
-                store.mark_checked(session, url, utcnow())
+                article_rows.mark_checked(session, url, utcnow())
             self.job.progress()
             return
         if not isinstance(response, TextResponse) or not _is_type(response, HTML_TYPES, True):

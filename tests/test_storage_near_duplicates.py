@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from newsmon.config import parse_config
 from newsmon.figures import extract_figures
+from newsmon.ingest import Batch, Validators, ingest_article, ingest_batch
 from newsmon.spiders.extract import ArticleRecord
 from newsmon.spiders.simhash import MAX_DISTANCE, SimhashIndex, simhash
-from newsmon.spiders.store import Batch, Validators, store_article, store_batch
 from newsmon.storage import Database
 from newsmon.storage.crawls import ensure_source, last_complete_run_at, last_runs, start_run
 from newsmon.storage.models import Article, SimhashBlock
@@ -60,7 +60,7 @@ def source_id(database: Database) -> int:
 
 def put(database: Database, found: ArticleRecord, at: datetime = NOW):
     with database.session() as session:
-        return store_article(
+        return ingest_article(
             session,
             CONFIG,
             CONFIG.sources[0],
@@ -133,10 +133,13 @@ def test_an_original_outside_the_window_is_not_a_candidate(database: Database) -
 
 def test_rows_go_with_a_rolled_back_or_deleted_article(database: Database) -> None:
     refused = record(None, "North Korean soldiers: 4,000 more, officials said. " + FILLER[::-1])
-    items = [(record("http://127.0.0.1/a", STORY), Validators(NOW)), (refused, Validators(NOW))]
+    items = [
+        (record("http://127.0.0.1/a", STORY), Validators(NOW), None),
+        (refused, Validators(NOW), None),
+    ]
     batch = Batch(CONFIG, CONFIG.sources[0], source_id(database), items)
     # the batch fails as a whole (rolled back, its blocks with it), then each is stored alone
-    first, error = store_batch(database, batch, SimhashIndex(SINCE))
+    first, error = ingest_batch(database, batch, SimhashIndex(SINCE))
     assert isinstance(error, Exception) and not isinstance(first, Exception)
     assert blocks(database) == {first.article_id: set(block_keys(simhash(STORY)))}
     with database.session() as session:

@@ -1,40 +1,87 @@
-"""The store step: one fetched and extracted article into the archive, in one transaction.
+"""The ingest pipeline: one article read from a page, into the archive.
 
-Upsert the article by canonical URL; add a version only when the normalised text changed; tag
-matched topics; date the version (spiders.dating); store the version's figures (read from the
-version's own text, so their offsets point into it; the title is left out because headlines
-repeat the body's figures in shorter, vaguer form); link a syndicated copy to the first copy.
-Alerts are decided after the crawl, in publication order (alerts.assess), not here: downloads
-finish in any order.
+    article record ─▶ topics ─▶ figures assigned to quantities ─▶ stored version ─▶ detection
 
-The crawl stores articles in batches (`store_batch`): several articles per transaction, so a
-commit is paid per batch, not per article. A batch that fails is stored again one article per
-transaction, so one bad article costs only itself, as before.
+- `match` (topics, then the record's figures assigned to the topics' tracked quantities) is
+  pure: the crawl runs it in its worker processes with the article's reading (`TopicRules` is
+  what it needs of the config, small enough to go with each page), so the crawl process only
+  stores. Called without a `Match`, `ingest_article` runs it itself.
+- `ingest_article` stores one article in the caller's transaction: upsert by canonical URL; a
+  version only when the normalised text changed; topic tags; the version's date
+  (spiders.dating); its figures (read from the version's own text, so their offsets point into
+  it; the title is left out because headlines repeat the body's figures in shorter, vaguer
+  form); a syndicated copy linked to its first copy. Every query is storage/'s.
+- Detection: alerts are decided after the crawl, in publication order (alerts.assess), not
+  here: downloads finish in any order. A dry run keeps nothing for that step to read, so it
+  decides here (`assess_now`) what would be raised.
+
+The crawl ingests in batches (`ingest_batch`): several articles per transaction, so a commit
+(and the URL lookups) are paid per batch, not per article. A batch that fails is stored again
+one article per transaction, so one bad article costs only itself.
+
+Callers: the crawl's item pipeline (spiders/pipeline.py), `newsmon rematch`
+(spiders/rematch.py), tests, and a Python user with a record of their own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from newsmon.alerts.detect import assess_version
-from newsmon.config import Config, Source
+from newsmon.config import Config, Keywords, Source
 from newsmon.figures import Figure as FigureRecord
 from newsmon.figures import assign_quantities
+from newsmon.figures.quantities import QuantitySpec
 from newsmon.spiders.dating import version_date
 from newsmon.spiders.extract import ArticleRecord
 from newsmon.spiders.simhash import MIN_RESEMBLANCE, SimhashIndex, resemblance, simhash
-from newsmon.spiders.topics import match_topics, why_no_match
+from newsmon.spiders.topics import topics_matching, why_no_match
 from newsmon.storage import Database
-from newsmon.storage import articles as store
+from newsmon.storage import articles as article_rows
 from newsmon.storage.crawls import ensure_source
-from newsmon.storage.models import Alert, Article, Figure, SkippedArticle
+from newsmon.storage.models import Alert, Article, SkippedArticle
 
 Outcome = Literal["new_article", "new_version", "unchanged", "no_topic"]
+
+
+@dataclass(frozen=True)
+class TopicRules:
+    """What matching and assignment need of the config for one source: its topics' keywords
+    and each topic's tracked quantities."""
+
+    keywords: dict[str, Keywords]
+    quantities: dict[str, dict[str, QuantitySpec]]  # topic -> 'topic/quantity' -> spec
+
+    @classmethod
+    def of(cls, config: Config, source: Source) -> TopicRules:
+        topics = config.source_topics(source)
+        return cls(
+            {topic: config.topics[topic].keywords for topic in topics},
+            {topic: config.tracked_quantities([topic]) for topic in topics},
+        )
+
+    def tracked(self, topics: Sequence[str]) -> dict[str, QuantitySpec]:
+        return {key: spec for topic in topics for key, spec in self.quantities[topic].items()}
+
+
+@dataclass
+class Match:
+    """The topics an article's text matches, and its figures assigned to their quantities."""
+
+    topics: list[str]
+    figures: list[FigureRecord]
+
+
+def match(rules: TopicRules, record: ArticleRecord) -> Match:
+    """Topics, then figures assigned (pure: no database; runs in the crawl's workers)."""
+    topics = topics_matching(rules.keywords, record.title, record.text)
+    # sorted, as the store step tags them: assignment weighs quantities in this order
+    return Match(topics, assign_quantities(record.figures, rules.tracked(sorted(topics))))
 
 
 @dataclass
@@ -48,7 +95,7 @@ class Validators:
 
 
 @dataclass
-class StoreResult:
+class IngestResult:
     outcome: Outcome
     article_id: int | None = None
     duplicate_of: int | None = None
@@ -59,21 +106,36 @@ class StoreResult:
 
 @dataclass
 class Batch:
-    """Fetched and read articles of one source, waiting to be stored together."""
+    """Fetched and read articles of one source, waiting to be stored together; each with its
+    `Match` when the worker made it (None: made when stored)."""
 
     config: Config
     source: Source
     source_id: int
-    items: Sequence[tuple[ArticleRecord, Validators]]
+    items: Sequence[tuple[ArticleRecord, Validators, Match | None]]
     explain: bool = False
     quiet: bool = False  # a baseline crawl of the source (alerts.first_crawl, --baseline)
 
 
-def store_batch(
+@dataclass
+class Known:
+    """The batch's URLs already in the archive, looked up once per batch, not per article."""
+
+    articles: dict[str, Article] = field(default_factory=dict)
+    skipped: dict[str, SkippedArticle] = field(default_factory=dict)
+
+    @classmethod
+    def lookup(cls, session: Session, urls: Sequence[str]) -> Known:
+        return cls(
+            article_rows.articles_by_url(session, urls), article_rows.skipped_by_url(session, urls)
+        )
+
+
+def ingest_batch(
     database: Database, batch: Batch, duplicates: SimhashIndex
-) -> list[StoreResult | Exception]:
+) -> list[IngestResult | Exception]:
     """Store the batch's articles in one transaction; the result (or the error that kept it
-    out of the archive) of each, in order. Runs in the crawl's one store thread."""
+    out of the archive) of each, in order. Runs in the crawl's one ingest thread."""
     try:
         with database.session() as session:
             source_id = batch.source_id
@@ -81,8 +143,11 @@ def store_batch(
                 source_id = ensure_source(
                     session, batch.source.name, batch.source.url, batch.source.type
                 ).id
-            results: list[StoreResult | Exception] = [
-                store_article(
+            known = Known.lookup(
+                session, [record.url for record, _, _ in batch.items if record.url]
+            )
+            results: list[IngestResult | Exception] = [
+                ingest_article(
                     session,
                     batch.config,
                     batch.source,
@@ -93,8 +158,10 @@ def store_batch(
                     batch.explain,
                     assess_now=database.dry_run,
                     quiet=batch.quiet,
+                    matched=matched,
+                    known=known,
                 )
-                for record, validators in batch.items
+                for record, validators, matched in batch.items
             ]
         return results
     except Exception as exc:  # noqa: BLE001 - each article is stored again, alone, below
@@ -102,7 +169,7 @@ def store_batch(
         if len(batch.items) == 1:
             return [exc]
     return [
-        store_batch(
+        ingest_batch(
             database,
             Batch(batch.config, batch.source, batch.source_id, [item], batch.explain, batch.quiet),
             duplicates,
@@ -111,7 +178,7 @@ def store_batch(
     ]
 
 
-def store_article(
+def ingest_article(
     session: Session,
     config: Config,
     source: Source,
@@ -123,10 +190,17 @@ def store_article(
     *,
     assess_now: bool = False,
     quiet: bool = False,
-) -> StoreResult:
+    matched: Match | None = None,
+    known: Known | None = None,
+) -> IngestResult:
     """Store one article in the caller's transaction (an original is indexed in `duplicates`
-    in it too). `explain`: the result says why (topics, figures and their quantities, alerts)."""
-    result = _store_article(
+    in it too). `explain`: the result says why (topics, figures and their quantities, alerts).
+    `matched`: the record's `match`, if made already; `known`: its URL looked up already."""
+    if matched is None:
+        matched = match(TopicRules.of(config, source), record)
+    if known is None:
+        known = Known.lookup(session, [record.url] if record.url else [])
+    result = _ingest(
         session,
         config,
         source,
@@ -134,6 +208,8 @@ def store_article(
         record,
         validators,
         duplicates,
+        matched,
+        known,
         assess_now,
         quiet,
     )
@@ -142,7 +218,7 @@ def store_article(
     return result
 
 
-def _store_article(
+def _ingest(
     session: Session,
     config: Config,
     source: Source,
@@ -150,16 +226,38 @@ def _store_article(
     record: ArticleRecord,
     validators: Validators,
     duplicates: SimhashIndex,
+    matched: Match,
+    known: Known,
     assess_now: bool,
     quiet: bool,
-) -> StoreResult:
-    topics = match_topics(config, source, record.title, record.text)
-    article = store.article_by_url(session, record.url)
+) -> IngestResult:
+    # a record without a URL goes on to fail at the flush (url NOT NULL), as the database
+    # refuses it: counted as `store_failed`, like any article the archive refuses
+    url: str = record.url  # type: ignore[assignment]
+    topics = matched.topics
+    article = known.articles.get(url)
+    skipped = known.skipped.get(url)
     if article is None and not topics and not source.store_all:
-        remember_skipped(session, source_id, record, validators)
-        return StoreResult("no_topic")
-    if article is None:  # no longer off-topic (a revision, or topics changed)
-        store.forget_skipped(session, record.url)
+        known.skipped[url] = article_rows.remember_skipped(
+            session,
+            skipped,
+            url,
+            source_id,
+            validators.fetched_at,
+            title=record.title,
+            text=record.text,
+            text_hash=record.text_hash,
+            authors=record.authors,
+            published_at=record.published,
+            modified_at=record.modified,
+            language=record.language,
+            etag=validators.etag,
+            last_modified=validators.last_modified,
+        )
+        return IngestResult("no_topic")
+    if article is None and skipped is not None:  # no longer off-topic (a revision, or topics)
+        article_rows.forget_skipped(session, url)
+        del known.skipped[url]
     now = validators.fetched_at
     is_new = article is None
     value = copy_of = None
@@ -167,22 +265,15 @@ def _store_article(
         # looked up before the article is added, so it goes in with one INSERT, no UPDATE
         value = record.simhash if record.simhash is not None else simhash(record.text)
         copy_of = _first_copy(session, record.text, value, duplicates)
-        article = Article(
-            url=record.url,
-            source_id=source_id,
-            first_seen_at=now,
-            authors=[],
-            simhash=value,
-            duplicate_of_id=copy_of,
-        )
-        session.add(article)
+        article = article_rows.add_article(session, url, source_id, now, value, copy_of)
+        known.articles[url] = article
     article.last_checked_at = now
     article.etag = validators.etag
     article.last_modified = validators.last_modified
-    store.add_topics(session, article, topics)
-    latest = None if is_new else store.latest_version(session, article)
+    article_rows.add_topics(session, article, topics)
+    latest = None if is_new else article_rows.latest_version(session, article)
     if latest is not None and latest.text_hash == record.text_hash:
-        return StoreResult("unchanged", article.id)
+        return IngestResult("unchanged", article.id)
     article.authors = record.authors or article.authors
     article.published_at = record.published or article.published_at
     article.modified_at = record.modified or article.modified_at
@@ -197,7 +288,7 @@ def _store_article(
         fetched_at=now,
         previous_date=latest.dated_at if latest is not None else None,
     )
-    version = store.add_version(
+    version = article_rows.add_version(
         session,
         article,
         record.title,
@@ -208,39 +299,22 @@ def _store_article(
         now,
         dated=(dated_at, dated_by),
     )
-    tracked = config.tracked_quantities(sorted({t.topic for t in article.topics}))
-    figures = assign_quantities(record.figures, tracked)
-    store.add_figures(session, version, [_figure_row(figure) for figure in figures])
+    tagged = sorted({t.topic for t in article.topics})
+    figures = matched.figures
+    if tagged != sorted(topics):  # topics it was tagged with before count too
+        figures = assign_quantities(record.figures, config.tracked_quantities(tagged))
+    article_rows.add_figures(session, version, figures)
     session.flush()  # article, version, topics and figures in one go
     if value is not None and copy_of is None:  # an original: index it for later copies
         duplicates.add(session, article.id, value, article.first_seen_at)
-    # alerts are decided at the end of the crawl, in publication order (alerts.assess); a dry
-    # run keeps nothing for that step to read, so it decides here what would be raised
+    # detection: at the end of the crawl, in publication order (alerts.assess); a dry run
+    # keeps nothing for that step to read, so it decides here what would be raised
     alerts = assess_version(session, config, version, baseline=quiet) if assess_now else []
-    result = StoreResult(
+    result = IngestResult(
         "new_article" if is_new else "new_version", article.id, article.duplicate_of_id
     )
-    result.details = (sorted({t.topic for t in article.topics}), figures, alerts)
+    result.details = (tagged, figures, alerts)
     return result
-
-
-def remember_skipped(
-    session: Session, source_id: int, record: ArticleRecord, validators: Validators
-) -> None:
-    """An article matching no topic: kept aside with its text, so it is not downloaded again
-    while unchanged and can be re-matched when the topics change (`newsmon rematch`)."""
-    assert record.url is not None
-    row = store.skipped_by_url(session, [record.url]).get(record.url)
-    if row is None:
-        row = SkippedArticle(url=record.url, first_seen_at=validators.fetched_at)
-        session.add(row)
-    row.source_id = source_id
-    row.title, row.text, row.text_hash = record.title, record.text, record.text_hash
-    row.authors = record.authors
-    row.published_at, row.modified_at = record.published, record.modified
-    row.language = record.language
-    row.last_fetched_at = row.last_checked_at = validators.fetched_at
-    row.etag, row.last_modified = validators.etag, validators.last_modified
 
 
 def _first_copy(
@@ -250,35 +324,13 @@ def _first_copy(
     if value is None:
         return None
     for candidate in duplicates.candidates(session, value):
-        if resemblance(text, store.article_text(session, candidate)) >= MIN_RESEMBLANCE:
+        if resemblance(text, article_rows.article_text(session, candidate)) >= MIN_RESEMBLANCE:
             return candidate
     return None
 
 
-def _figure_row(figure: FigureRecord) -> Figure:
-    return Figure(
-        topic=figure.quantity.partition("/")[0] if figure.quantity else None,
-        quantity=figure.quantity,
-        value=figure.value,
-        low=figure.low,
-        high=figure.high,
-        qualifier=figure.qualifier,
-        unit=figure.unit,
-        text=figure.text,
-        start_offset=figure.start,
-        end_offset=figure.end,
-        sentence=figure.sentence,
-        attribution=figure.attribution,
-        projection=figure.projection,
-        per=figure.per,
-        change=figure.change,
-        role=figure.role,
-        assigned_by=figure.assigned_by,
-    )
-
-
 def explanation(
-    config: Config, source: Source, record: ArticleRecord, result: StoreResult
+    config: Config, source: Source, record: ArticleRecord, result: IngestResult
 ) -> list[str]:
     """Lines saying what became of the article and why: how users tune keywords and units."""
     lines = [f"{record.url}  ({result.outcome.replace('_', ' ')})"]
