@@ -39,7 +39,14 @@ from newsmon.figures import assign_quantities
 from newsmon.figures.quantities import QuantitySpec
 from newsmon.spiders.dating import version_date
 from newsmon.spiders.extract import ArticleRecord
-from newsmon.spiders.simhash import MIN_RESEMBLANCE, SimhashIndex, resemblance, simhash
+from newsmon.spiders.simhash import (
+    MAX_DISTANCE,
+    MIN_RESEMBLANCE,
+    SimhashIndex,
+    distance,
+    resemblance,
+    simhash,
+)
 from newsmon.spiders.topics import topics_matching, why_no_match
 from newsmon.storage import Database
 from newsmon.storage import articles as article_rows
@@ -119,16 +126,176 @@ class Batch:
 
 @dataclass
 class Known:
-    """The batch's URLs already in the archive, looked up once per batch, not per article."""
+    """What one transaction knows of the archive: its URLs already stored or remembered
+    (looked up once per batch, not per article), and the originals it added itself, found by
+    their SimHash in memory until the batch's one flush indexes them."""
 
     articles: dict[str, Article] = field(default_factory=dict)
     skipped: dict[str, SkippedArticle] = field(default_factory=dict)
+    originals: list[tuple[int, Article, str]] = field(default_factory=list)  # hash, row, text
+    ingested: set[str] = field(default_factory=set)  # URLs already ingested in it
 
     @classmethod
     def lookup(cls, session: Session, urls: Sequence[str]) -> Known:
         return cls(
             article_rows.articles_by_url(session, urls), article_rows.skipped_by_url(session, urls)
         )
+
+
+@dataclass
+class _Ingested:
+    """One article's result, its id and explanation to be filled in after the flush."""
+
+    result: IngestResult
+    record: ArticleRecord
+    article: Article | None
+
+
+@dataclass
+class Transaction:
+    """Articles of one source ingested in the caller's transaction: their rows go in with one
+    flush at the end (`finish`), so inserts are batched and the unit of work runs once."""
+
+    session: Session
+    config: Config
+    source: Source
+    source_id: int
+    duplicates: SimhashIndex
+    known: Known
+    explain: bool = False
+    assess_now: bool = False  # a dry run: decide the alerts now (nothing is kept for later)
+    quiet: bool = False
+    done: list[_Ingested] = field(default_factory=list)
+
+    def add(self, record: ArticleRecord, validators: Validators, matched: Match | None) -> None:
+        if matched is None:
+            matched = match(TopicRules.of(self.config, self.source), record)
+        with self.session.no_autoflush:  # reading must not flush half-built rows
+            self.done.append(self._ingest(record, validators, matched))
+
+    def finish(self) -> list[IngestResult]:
+        """Flush every row, index the new originals, and fill in ids and explanations."""
+        self.session.flush()
+        self.duplicates.add_many(
+            self.session,
+            [(row.id, value, row.first_seen_at) for value, row, _ in self.known.originals],
+        )
+        self.known.originals.clear()
+        for done in self.done:
+            if done.article is not None:
+                done.result.article_id = done.article.id
+                done.result.duplicate_of = done.article.duplicate_of_id
+            if self.explain:
+                done.result.explanation = explanation(
+                    self.config, self.source, done.record, done.result
+                )
+        results = [done.result for done in self.done]
+        self.done.clear()
+        return results
+
+    def _ingest(self, record: ArticleRecord, validators: Validators, matched: Match) -> _Ingested:
+        session, known = self.session, self.known
+        # a record without a URL goes on to fail at the flush (url NOT NULL), as the database
+        # refuses it: counted as `store_failed`, like any article the archive refuses
+        url: str = record.url  # type: ignore[assignment]
+        if url in known.ingested:  # the same article twice: the second sees the first's rows
+            session.flush()
+        known.ingested.add(url)
+        topics = matched.topics
+        article = known.articles.get(url)
+        skipped = known.skipped.get(url)
+        if article is None and not topics and not self.source.store_all:
+            known.skipped[url] = article_rows.remember_skipped(
+                session,
+                skipped,
+                url,
+                self.source_id,
+                validators.fetched_at,
+                title=record.title,
+                text=record.text,
+                text_hash=record.text_hash,
+                authors=record.authors,
+                published_at=record.published,
+                modified_at=record.modified,
+                language=record.language,
+                etag=validators.etag,
+                last_modified=validators.last_modified,
+            )
+            return _Ingested(IngestResult("no_topic"), record, None)
+        if article is None and skipped is not None:  # no longer off-topic (a revision, topics)
+            article_rows.forget_skipped(session, url)
+            del known.skipped[url]
+        now = validators.fetched_at
+        is_new = article is None
+        if article is None:
+            # looked up before the article is added, so it goes in with one INSERT, no UPDATE
+            value = record.simhash if record.simhash is not None else simhash(record.text)
+            copy_of = self._first_copy(record.text, value)
+            article = article_rows.add_article(session, url, self.source_id, now, value, copy_of)
+            known.articles[url] = article
+            if value is not None and copy_of is None:  # an original: indexed at the flush
+                known.originals.append((value, article, record.text))
+        article.last_checked_at = now
+        article.etag = validators.etag
+        article.last_modified = validators.last_modified
+        article_rows.add_topics(session, article, topics)
+        latest = None if is_new else article_rows.latest_version(session, article)
+        if latest is not None and latest.text_hash == record.text_hash:
+            return _Ingested(IngestResult("unchanged"), record, article)
+        article.authors = record.authors or article.authors
+        article.published_at = record.published or article.published_at
+        article.modified_at = record.modified or article.modified_at
+        article.language = record.language or article.language
+        article.last_fetched_at = now
+        dated_at, dated_by = version_date(
+            first=latest is None,
+            published=article.published_at,
+            modified=record.modified,
+            listed_modified=validators.listed_modified,
+            last_modified=validators.last_modified,
+            fetched_at=now,
+            previous_date=latest.dated_at if latest is not None else None,
+        )
+        version = article_rows.add_version(
+            session,
+            article,
+            record.title,
+            record.text,
+            record.text_hash,
+            record.published,
+            record.modified,
+            now,
+            dated=(dated_at, dated_by),
+        )
+        tagged = sorted({t.topic for t in article.topics})
+        figures = matched.figures
+        if tagged != sorted(topics):  # topics it was tagged with before count too
+            figures = assign_quantities(record.figures, self.config.tracked_quantities(tagged))
+        article_rows.add_figures(session, version, figures)
+        # detection: at the end of the crawl, in publication order (alerts.assess); a dry run
+        # keeps nothing for that step to read, so it decides here what would be raised
+        alerts = []
+        if self.assess_now:
+            session.flush()
+            alerts = assess_version(session, self.config, version, baseline=self.quiet)
+        result = IngestResult("new_article" if is_new else "new_version")
+        result.details = (tagged, figures, alerts)
+        return _Ingested(result, record, article)
+
+    def _first_copy(self, text: str, value: int | None) -> int | Article | None:
+        """The first copy (an original) this new article's text is a syndicated copy of, if
+        any: among the archive's originals, then among this transaction's own."""
+        if value is None:
+            return None
+        for candidate in self.duplicates.candidates(self.session, value):
+            found = article_rows.article_text(self.session, candidate)
+            if resemblance(text, found) >= MIN_RESEMBLANCE:
+                return candidate
+        for other, article, other_text in self.known.originals:
+            close = distance(value, other) <= MAX_DISTANCE
+            if close and resemblance(text, other_text) >= MIN_RESEMBLANCE:
+                return article
+        return None
 
 
 def ingest_batch(
@@ -143,26 +310,21 @@ def ingest_batch(
                 source_id = ensure_source(
                     session, batch.source.name, batch.source.url, batch.source.type
                 ).id
-            known = Known.lookup(
-                session, [record.url for record, _, _ in batch.items if record.url]
+            urls = [record.url for record, _, _ in batch.items if record.url]
+            transaction = Transaction(
+                session,
+                batch.config,
+                batch.source,
+                source_id,
+                duplicates,
+                Known.lookup(session, urls),
+                batch.explain,
+                assess_now=database.dry_run,
+                quiet=batch.quiet,
             )
-            results: list[IngestResult | Exception] = [
-                ingest_article(
-                    session,
-                    batch.config,
-                    batch.source,
-                    source_id,
-                    record,
-                    validators,
-                    duplicates,
-                    batch.explain,
-                    assess_now=database.dry_run,
-                    quiet=batch.quiet,
-                    matched=matched,
-                    known=known,
-                )
-                for record, validators, matched in batch.items
-            ]
+            for record, validators, matched in batch.items:
+                transaction.add(record, validators, matched)
+            results: list[IngestResult | Exception] = list(transaction.finish())
         return results
     except Exception as exc:  # noqa: BLE001 - each article is stored again, alone, below
         # the rollback took the batch's originals out of the index too: no copy points at them
@@ -191,142 +353,17 @@ def ingest_article(
     assess_now: bool = False,
     quiet: bool = False,
     matched: Match | None = None,
-    known: Known | None = None,
 ) -> IngestResult:
     """Store one article in the caller's transaction (an original is indexed in `duplicates`
     in it too). `explain`: the result says why (topics, figures and their quantities, alerts).
-    `matched`: the record's `match`, if made already; `known`: its URL looked up already."""
-    if matched is None:
-        matched = match(TopicRules.of(config, source), record)
-    if known is None:
-        known = Known.lookup(session, [record.url] if record.url else [])
-    result = _ingest(
-        session,
-        config,
-        source,
-        source_id,
-        record,
-        validators,
-        duplicates,
-        matched,
-        known,
-        assess_now,
-        quiet,
+    `matched`: the record's `match`, if made already (else it is made here)."""
+    known = Known.lookup(session, [record.url] if record.url else [])
+    transaction = Transaction(
+        session, config, source, source_id, duplicates, known, explain, assess_now, quiet
     )
-    if explain:
-        result.explanation = explanation(config, source, record, result)
+    transaction.add(record, validators, matched)
+    (result,) = transaction.finish()
     return result
-
-
-def _ingest(
-    session: Session,
-    config: Config,
-    source: Source,
-    source_id: int,
-    record: ArticleRecord,
-    validators: Validators,
-    duplicates: SimhashIndex,
-    matched: Match,
-    known: Known,
-    assess_now: bool,
-    quiet: bool,
-) -> IngestResult:
-    # a record without a URL goes on to fail at the flush (url NOT NULL), as the database
-    # refuses it: counted as `store_failed`, like any article the archive refuses
-    url: str = record.url  # type: ignore[assignment]
-    topics = matched.topics
-    article = known.articles.get(url)
-    skipped = known.skipped.get(url)
-    if article is None and not topics and not source.store_all:
-        known.skipped[url] = article_rows.remember_skipped(
-            session,
-            skipped,
-            url,
-            source_id,
-            validators.fetched_at,
-            title=record.title,
-            text=record.text,
-            text_hash=record.text_hash,
-            authors=record.authors,
-            published_at=record.published,
-            modified_at=record.modified,
-            language=record.language,
-            etag=validators.etag,
-            last_modified=validators.last_modified,
-        )
-        return IngestResult("no_topic")
-    if article is None and skipped is not None:  # no longer off-topic (a revision, or topics)
-        article_rows.forget_skipped(session, url)
-        del known.skipped[url]
-    now = validators.fetched_at
-    is_new = article is None
-    value = copy_of = None
-    if article is None:
-        # looked up before the article is added, so it goes in with one INSERT, no UPDATE
-        value = record.simhash if record.simhash is not None else simhash(record.text)
-        copy_of = _first_copy(session, record.text, value, duplicates)
-        article = article_rows.add_article(session, url, source_id, now, value, copy_of)
-        known.articles[url] = article
-    article.last_checked_at = now
-    article.etag = validators.etag
-    article.last_modified = validators.last_modified
-    article_rows.add_topics(session, article, topics)
-    latest = None if is_new else article_rows.latest_version(session, article)
-    if latest is not None and latest.text_hash == record.text_hash:
-        return IngestResult("unchanged", article.id)
-    article.authors = record.authors or article.authors
-    article.published_at = record.published or article.published_at
-    article.modified_at = record.modified or article.modified_at
-    article.language = record.language or article.language
-    article.last_fetched_at = now
-    dated_at, dated_by = version_date(
-        first=latest is None,
-        published=article.published_at,
-        modified=record.modified,
-        listed_modified=validators.listed_modified,
-        last_modified=validators.last_modified,
-        fetched_at=now,
-        previous_date=latest.dated_at if latest is not None else None,
-    )
-    version = article_rows.add_version(
-        session,
-        article,
-        record.title,
-        record.text,
-        record.text_hash,
-        record.published,
-        record.modified,
-        now,
-        dated=(dated_at, dated_by),
-    )
-    tagged = sorted({t.topic for t in article.topics})
-    figures = matched.figures
-    if tagged != sorted(topics):  # topics it was tagged with before count too
-        figures = assign_quantities(record.figures, config.tracked_quantities(tagged))
-    article_rows.add_figures(session, version, figures)
-    session.flush()  # article, version, topics and figures in one go
-    if value is not None and copy_of is None:  # an original: index it for later copies
-        duplicates.add(session, article.id, value, article.first_seen_at)
-    # detection: at the end of the crawl, in publication order (alerts.assess); a dry run
-    # keeps nothing for that step to read, so it decides here what would be raised
-    alerts = assess_version(session, config, version, baseline=quiet) if assess_now else []
-    result = IngestResult(
-        "new_article" if is_new else "new_version", article.id, article.duplicate_of_id
-    )
-    result.details = (tagged, figures, alerts)
-    return result
-
-
-def _first_copy(
-    session: Session, text: str, value: int | None, duplicates: SimhashIndex
-) -> int | None:
-    """The first copy (an original) this new article's text is a syndicated copy of, if any."""
-    if value is None:
-        return None
-    for candidate in duplicates.candidates(session, value):
-        if resemblance(text, article_rows.article_text(session, candidate)) >= MIN_RESEMBLANCE:
-            return candidate
-    return None
 
 
 def explanation(

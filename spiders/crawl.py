@@ -19,6 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+# imported here, not lazily by the first download: deep in the reactor's stack, the deprecation
+# shims of Scrapy's TLS modules call inspect.stack(), which reads the source of every frame
+# (~0.4 s of the crawl process's CPU, per crawl)
+import scrapy.core.downloader.handlers.http11  # noqa: F401
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -119,7 +123,30 @@ def crawl_settings(config: Config) -> Settings:
             # robots.txt once per site for all sources (Scrapy's is per crawler = per source);
             # after robots.txt (100) and retries (550): counts what really goes on the wire;
             # last, next to the downloader: the crawl-wide and per-site concurrency budget
+            # what does nothing for newsmon, but runs per request, response or item in the
+            # crawl process (whose CPU bounds the crawl, docs/crawling.md): Scrapy's stats
+            # (newsmon counts in its run records), the Referer header, depth tracking (the
+            # sitemap depth is newsmon's own), meta-refresh parsing of every page body (feeds,
+            # sitemaps and articles redirect with HTTP), HTTP auth, the memory watchdog
+            "STATS_CLASS": "scrapy.statscollectors.DummyStatsCollector",
+            "MEMUSAGE_ENABLED": False,
+            "REFERER_ENABLED": False,
+            "METAREFRESH_ENABLED": False,
+            "EXTENSIONS": {
+                "scrapy.extensions.corestats.CoreStats": None,
+                "scrapy.extensions.logcount.LogCount": None,
+                "scrapy.extensions.spiderstate.SpiderState": None,
+                "scrapy.extensions.remote_control.RemoteControl": None,
+            },
+            "SPIDER_MIDDLEWARES": {
+                "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+                "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+                "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+            },
             "DOWNLOADER_MIDDLEWARES": {
+                "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+                "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+                "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
                 "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
                 "newsmon.spiders.robots.SharedRobotsTxtMiddleware": 100,
                 # first: a refused request costs no robots.txt either; a redirect comes back

@@ -76,3 +76,7 @@ class SimhashIndex:
     def add(self, session: Session, article_id: int, value: int, first_seen_at: datetime) -> None:
         """Index an original in the session's transaction (a rollback takes it back)."""
         near_duplicates.add_original(session, article_id, value, first_seen_at)
+
+    def add_many(self, session: Session, originals: list[tuple[int, int, datetime]]) -> None:
+        """Index (article id, SimHash, first seen) originals with one statement."""
+        near_duplicates.add_originals(session, originals)

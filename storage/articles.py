@@ -114,17 +114,17 @@ def add_article(
     source_id: int,
     first_seen_at: datetime,
     simhash: int | None,
-    duplicate_of_id: int | None,
+    duplicate_of: int | Article | None,
 ) -> Article:
-    """A new article row (its versions follow); inserted with the session's next flush."""
+    """A new article row (its versions follow); inserted with the session's next flush.
+    `duplicate_of`: the first copy, by id or as a row not flushed yet."""
     article = Article(
-        url=url,
-        source_id=source_id,
-        first_seen_at=first_seen_at,
-        authors=[],
-        simhash=simhash,
-        duplicate_of_id=duplicate_of_id,
+        url=url, source_id=source_id, first_seen_at=first_seen_at, authors=[], simhash=simhash
     )
+    if isinstance(duplicate_of, Article):
+        article.duplicate_of = duplicate_of
+    else:
+        article.duplicate_of_id = duplicate_of
     session.add(article)
     return article
 

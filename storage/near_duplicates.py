@@ -70,6 +70,13 @@ def _flips(bits: int, radius: int) -> tuple[int, ...]:
 def add_original(session: Session, article_id: int, value: int, first_seen_at: datetime) -> None:
     """Index an original (an article that is no copy) in the caller's transaction, so a
     rollback takes its rows back with the article."""
+    add_originals(session, [(article_id, value, first_seen_at)])
+
+
+def add_originals(session: Session, originals: list[tuple[int, int, datetime]]) -> None:
+    """Index (article id, SimHash, first seen) originals with one statement (a batch's)."""
+    if not originals:
+        return
     session.execute(
         insert(SimhashBlock),
         [
@@ -79,6 +86,7 @@ def add_original(session: Session, article_id: int, value: int, first_seen_at: d
                 "simhash": value,
                 "first_seen_at": first_seen_at,
             }
+            for article_id, value, first_seen_at in originals
             for key in block_keys(value)
         ],
     )
