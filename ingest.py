@@ -15,9 +15,10 @@
   here: downloads finish in any order. A dry run keeps nothing for that step to read, so it
   decides here (`assess_now`) what would be raised.
 
-The crawl ingests in batches (`ingest_batch`): several articles per transaction, so a commit
-(and the URL lookups) are paid per batch, not per article. A batch that fails is stored again
-one article per transaction, so one bad article costs only itself.
+The crawl ingests in batches (`ingest_batch`, a `Transaction` of several articles): a commit,
+the URL lookups and one flush (its inserts batched) are paid per batch, not per article; the
+batch's new originals are found by SimHash in memory until the flush indexes them. A batch that
+fails is stored again one article per transaction, so one bad article costs only itself.
 
 Callers: the crawl's item pipeline (spiders/pipeline.py), `newsmon rematch`
 (spiders/rematch.py), tests, and a Python user with a record of their own.
@@ -87,7 +88,7 @@ class Match:
 def match(rules: TopicRules, record: ArticleRecord) -> Match:
     """Topics, then figures assigned (pure: no database; runs in the crawl's workers)."""
     topics = topics_matching(rules.keywords, record.title, record.text)
-    # sorted, as the store step tags them: assignment weighs quantities in this order
+    # sorted, as the article's tags are: assignment weighs quantities in this order
     return Match(topics, assign_quantities(record.figures, rules.tracked(sorted(topics))))
 
 
