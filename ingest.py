@@ -135,6 +135,8 @@ class Known:
     skipped: dict[str, SkippedArticle] = field(default_factory=dict)
     originals: list[tuple[int, Article, str]] = field(default_factory=list)  # hash, row, text
     ingested: set[str] = field(default_factory=set)  # URLs already ingested in it
+    # the archive's originals near each new article's SimHash, looked up for the whole batch
+    candidates: dict[int, list[int]] = field(default_factory=dict)
 
     @classmethod
     def lookup(cls, session: Session, urls: Sequence[str]) -> Known:
@@ -288,7 +290,10 @@ class Transaction:
         any: among the archive's originals, then among this transaction's own."""
         if value is None:
             return None
-        for candidate in self.duplicates.candidates(self.session, value):
+        candidates = self.known.candidates.get(value)
+        if candidates is None:
+            candidates = self.duplicates.candidates(self.session, value)
+        for candidate in candidates:
             found = article_rows.article_text(self.session, candidate)
             if resemblance(text, found) >= MIN_RESEMBLANCE:
                 return candidate
@@ -312,13 +317,20 @@ def ingest_batch(
                     session, batch.source.name, batch.source.url, batch.source.type
                 ).id
             urls = [record.url for record, _, _ in batch.items if record.url]
+            known = Known.lookup(session, urls)
+            new = [
+                record.simhash
+                for record, _, _ in batch.items
+                if record.simhash is not None and record.url not in known.articles
+            ]
+            known.candidates = duplicates.candidates_of(session, new)
             transaction = Transaction(
                 session,
                 batch.config,
                 batch.source,
                 source_id,
                 duplicates,
-                Known.lookup(session, urls),
+                known,
                 batch.explain,
                 assess_now=database.dry_run,
                 quiet=batch.quiet,

@@ -121,6 +121,24 @@ def test_a_near_miss_beyond_the_threshold_is_not_a_candidate(database: Database)
         assert index.candidates(session, flip(value, list(range(8)))) == []
 
 
+def test_a_batch_lookup_finds_what_one_lookup_per_hash_finds(database: Database) -> None:
+    """The ingest step looks up a whole batch's hashes with one query (candidates_of)."""
+    rng = random.Random(14)
+    originals = [rng.getrandbits(64) - (1 << 63) for _ in range(30)]
+    with database.session() as session:
+        for n, value in enumerate(originals):
+            article = Article(url=f"http://127.0.0.1/{n}", simhash=value, first_seen_at=NOW)
+            session.add(article)
+            session.flush()
+            add_original(session, article.id, value, NOW)
+        index = SimhashIndex(SINCE)
+        probes = [flip(value, rng.sample(range(64), rng.randrange(10))) for value in originals]
+        probes += [rng.getrandbits(64) - (1 << 63) for _ in range(5)]  # near nothing
+        one_by_one = {value: index.candidates(session, value) for value in probes}
+        assert index.candidates_of(session, probes) == one_by_one
+        assert sum(1 for ids in one_by_one.values() if ids) > 10  # hits and misses both
+
+
 def test_an_original_outside_the_window_is_not_a_candidate(database: Database) -> None:
     old = put(database, record("http://127.0.0.1/a", STORY), at=NOW - timedelta(days=31))
     reprint = put(database, record("http://127.0.0.1/b", "SEOUL (Wire) - " + STORY))
