@@ -43,6 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from newsmon.alerts.dispatch import dispatch_pending, send_digests
+from newsmon.clock import utcnow
 from newsmon.config import Config, ConfigError, load_config
 from newsmon.spiders.isolation import (
     DEFAULT_CRAWL_TARGET,
@@ -57,7 +58,7 @@ from newsmon.storage import Database
 from newsmon.storage import daemon as daemon_rows
 from newsmon.storage.crawls import last_run_times, last_runs
 from newsmon.storage.lock import DaemonLock
-from newsmon.storage.models import CrawlRun, utcnow
+from newsmon.storage.models import CrawlRun
 
 CRAWL_EXECUTOR = "crawls"  # crawls wait on child processes; their own pool keeps alerts flowing
 MAX_PARALLEL_CRAWLS = 4

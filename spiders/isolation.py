@@ -37,6 +37,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from newsmon.config import Config
+from newsmon.errors import NewsmonError
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ EXIT_OUT_OF_MEMORY = 3
 _PR_SET_PDEATHSIG = 1
 
 
-class CrawlTargetError(Exception):
+class CrawlTargetError(NewsmonError):
     """The crawl function cannot be imported; str() says which and why."""
 
 

@@ -189,11 +189,6 @@ def save_source_validators(
     source.etag, source.last_modified = etag, last_modified
 
 
-def source_validators(session: Session, source_id: int) -> tuple[str | None, str | None]:
-    source = session.get_one(Source, source_id)
-    return source.etag, source.last_modified
-
-
 def remember_skipped(
     session: Session,
     row: SkippedArticle | None,

@@ -21,10 +21,11 @@ import time
 import uuid
 from collections.abc import Sequence
 
+from newsmon.clock import utcnow
 from newsmon.config import Config
 from newsmon.storage import Database
 from newsmon.storage.crawls import RunCounts, ensure_source, finish_run, start_run
-from newsmon.storage.models import Article, ArticleVersion, utcnow
+from newsmon.storage.models import Article, ArticleVersion
 
 
 def crawl(config: Config, source_names: Sequence[str] | None = None) -> list[int]:

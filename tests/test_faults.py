@@ -22,9 +22,10 @@ from test_alerts_dispatch import make_config, store_two_alerts
 from test_daemon import DAEMON, start_daemon, wait_until  # noqa: F401 (a fixture)
 
 from newsmon.alerts.dispatch import dispatch_pending
+from newsmon.clock import utcnow
 from newsmon.storage import Database
 from newsmon.storage.alerts import add_alert
-from newsmon.storage.models import Alert, Delivery, utcnow
+from newsmon.storage.models import Alert, Delivery
 from newsmon.storage.timeouts import StatementTimeout, statement_timeout
 
 ROOT = Path(__file__).resolve().parent.parent
