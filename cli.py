@@ -25,6 +25,7 @@ from sqlalchemy.exc import DatabaseError
 
 from newsmon.config import Config, ConfigError, default_config_path, load_config
 from newsmon.storage import Database, StorageError
+from newsmon.storage.status import DaemonInfo
 
 EXIT_USAGE = 2
 EXIT_RUNTIME = 1  # a fault of the database or the machine: systemd restarts it with backoff
@@ -333,9 +334,10 @@ def run_command(app: App, log_format: str, log_level: str, crawl_target: str | N
     SIGHUP reloads the config. Only one daemon may run per database."""
     import logging
 
-    from newsmon.scheduler import Daemon, DaemonOptions
+    from newsmon.scheduler import run_daemon
+    from newsmon.spiders.crawl_child import DEFAULT_CRAWL_TARGET, CrawlTargetError
     from newsmon.spiders.crawl_logs import configure_logging
-    from newsmon.spiders.isolation import DEFAULT_CRAWL_TARGET, CrawlTargetError
+    from newsmon.spiders.daemon_process import DaemonOptions
     from newsmon.storage.lock import DaemonLock, DaemonLockedError
     from newsmon.storage.wait import open_when_ready
 
@@ -357,7 +359,7 @@ def run_command(app: App, log_format: str, log_level: str, crawl_target: str | N
     try:
         lock.acquire()
         try:
-            status = Daemon(config, database, options, lock).run()
+            status = run_daemon(config, database, options, lock)
         finally:
             lock.release()
     except (DaemonLockedError, CrawlTargetError) as exc:
@@ -380,14 +382,14 @@ def status_command(app: App, output_format: str) -> None:
     alert outbox (pending, failed)."""
     import json
 
-    from newsmon.scheduler import collect_status, describe_delta
+    from newsmon.scheduler import collect_status
 
     report = collect_status(app.config, app.database())
     if output_format == "json":
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
     now, console = report.now, app.console
-    console.print(f"[bold]daemon[/] {escape(report.daemon.describe(now))}")
+    console.print(f"[bold]daemon[/] {escape(describe_daemon(report.daemon, now))}")
     console.print(f"[bold]database[/] {escape(report.database)}")
     table = Table("source", "last run", "result", "counts", "next run", title="sources")
     table.title_justify = "left"
@@ -427,6 +429,29 @@ def status_command(app: App, output_format: str) -> None:
             f"  {escape(name)}: {channel.pending} pending ({channel.due} due now), "
             f"{channel.failed} failed"
         )
+
+
+def describe_daemon(daemon: DaemonInfo, now: datetime) -> str:
+    if daemon.heartbeat_at is None:
+        return "not running (no heartbeat in the database)"
+    age = describe_delta((now - daemon.heartbeat_at).total_seconds()) + " ago"
+    if daemon.alive:
+        started = daemon.started_at
+        since = started.strftime("%Y-%m-%d %H:%M:%S UTC") if started is not None else "?"
+        return f"running (pid {daemon.pid} on {daemon.host}, up since {since}, heartbeat {age})"
+    return f"not running (last heartbeat {age} from pid {daemon.pid} on {daemon.host}; it died)"
+
+
+def describe_delta(seconds: float) -> str:
+    """3s, 4m, 2h05m, 3d: short, for a table."""
+    seconds = abs(int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
 
 
 # --- the archive: search, figures, show, export ---------------------------------------------
@@ -967,7 +992,8 @@ def crawl(
     with --baseline."""
     import logging
 
-    from newsmon.spiders.crawl import run_crawl, select_sources
+    from newsmon.spiders.crawl import select_sources
+    from newsmon.spiders.poll import crawl_and_dispatch
 
     config = app.config
     select_sources(config, sources)  # an unknown name is a one-line error before any work
@@ -987,7 +1013,7 @@ def crawl(
     # outside the reactor (start-up, the summary) SIGTERM ends the command like Ctrl-C does
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        reports = run_crawl(
+        result = crawl_and_dispatch(
             config,
             list(sources) or None,
             show_progress=app.console.is_terminal,
@@ -999,6 +1025,7 @@ def crawl(
     except KeyboardInterrupt:  # Ctrl-C before the crawl could take it over: its runs say so
         app.err_console.print("newsmon: crawl interrupted")
         sys.exit(130)
+    reports = result.reports
     table = Table(
         "source",
         "status",
@@ -1048,10 +1075,9 @@ def crawl(
     if signum is not None:  # what was stored is kept; the next crawl reads what the cut left
         app.err_console.print("newsmon: crawl interrupted; the next crawl reads what it missed")
         sys.exit(128 + signum)
-    # the last step of a crawl: send the alerts it decided (the daemon does this on its own)
-    from newsmon.alerts.dispatch import dispatch_pending
-
-    sent = dispatch_pending(app.database(), config)
+    sent = result.dispatch
+    if sent is None:
+        return
     if sent.sent or sent.retried or sent.failed:
         app.console.print(
             f"alerts: {sent.sent} sent, {sent.retried} to retry, {sent.failed} failed"

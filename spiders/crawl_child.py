@@ -13,7 +13,8 @@ The child is a process-group leader, so stopping it also stops any worker proces
 and a Ctrl-C in a terminal reaches only the daemon, which then stops the crawl itself. On Linux the
 child is also killed if the daemon dies (PR_SET_PDEATHSIG), so no crawl outlives its daemon.
 
-The crawl function is given as "module:function" (default `newsmon.spiders.crawl:run_crawl`) and
+The crawl function is given as "module:function" (default `newsmon.spiders.poll:crawl_and_dispatch`:
+the crawl, then the alerts it decided are sent) and
 called as `function(config, [source_name])`; it records its own CrawlRun rows. The parent records
 what the child could not: a crash, a timeout, an out-of-memory stop, an interruption.
 """
@@ -40,7 +41,7 @@ from newsmon.config import Config
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CRAWL_TARGET = "newsmon.spiders.crawl:run_crawl"
+DEFAULT_CRAWL_TARGET = "newsmon.spiders.poll:crawl_and_dispatch"
 STOP_GRACE = 25.0  # SIGTERM -> SIGKILL when the daemon stops (it must be gone within 30 s)
 TIMEOUT_GRACE = 5.0  # SIGTERM -> SIGKILL after a crawl timeout
 EXIT_CRASHED = 1
