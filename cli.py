@@ -335,7 +335,7 @@ def run_command(app: App, log_format: str, log_level: str, crawl_target: str | N
     import logging
 
     from newsmon.scheduler import run_daemon
-    from newsmon.spiders.crawl_child import DEFAULT_CRAWL_TARGET, CrawlTargetError
+    from newsmon.spiders.crawl_engine import DEFAULT_CRAWL_TARGET, CrawlTargetError
     from newsmon.spiders.crawl_logs import configure_logging
     from newsmon.spiders.daemon_process import DaemonOptions
     from newsmon.storage.lock import DaemonLock, DaemonLockedError
@@ -391,7 +391,7 @@ def status_command(app: App, output_format: str) -> None:
     now, console = report.now, app.console
     console.print(f"[bold]daemon[/] {escape(describe_daemon(report.daemon, now))}")
     console.print(f"[bold]database[/] {escape(report.database)}")
-    table = Table("source", "last run", "result", "counts", "next run", title="sources")
+    table = Table("source", "last run", "result", "counts", "next run", "lag", title="sources")
     table.title_justify = "left"
     table.columns[3].no_wrap = True
     problems = []
@@ -403,8 +403,9 @@ def status_command(app: App, output_format: str) -> None:
             next_run = "now"
         else:
             next_run = "in " + describe_delta((source.next_run - now).total_seconds())
+        lag = "-" if source.lag is None else describe_delta(source.lag)
         if run is None:
-            table.add_row(escape(source.name), "never", "", "", next_run)
+            table.add_row(escape(source.name), "never", "", "", next_run, lag)
             continue
         when = describe_delta((now - run.started_at).total_seconds()) + " ago"
         if run.finished_at:
@@ -412,7 +413,7 @@ def status_command(app: App, output_format: str) -> None:
         counts = (
             f"{run.requests} req, {run.new_articles} new, {run.new_versions} rev, {run.errors} err"
         )
-        table.add_row(escape(source.name), when, escape(run.status), counts, next_run)
+        table.add_row(escape(source.name), when, escape(run.status), counts, next_run, lag)
         if run.message:
             problems.append(f"  {source.name}: {run.message}")
     console.print(table)

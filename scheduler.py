@@ -40,7 +40,7 @@ from newsmon.storage.models import utcnow
 from newsmon.storage.status import StatusReport, read_status
 
 CRAWL_EXECUTOR = "crawls"  # crawls wait on child processes; their own pool keeps alerts flowing
-MAX_PARALLEL_CRAWLS = 4
+MAX_PARALLEL_CRAWLS = 16  # polls at once (daemon.polls_at_once)
 DISPATCH_JOB = "dispatch"
 HEARTBEAT_JOB = "heartbeat"
 
@@ -177,13 +177,14 @@ def planned_runs(
     return planned
 
 
-def create_scheduler() -> BackgroundScheduler:
-    """An empty scheduler with a pool for crawls and one for everything else."""
+def create_scheduler(polls_at_once: int = MAX_PARALLEL_CRAWLS) -> BackgroundScheduler:
+    """An empty scheduler with a pool for crawls (each thread waits for one poll of the crawl
+    engine) and one for everything else."""
     return BackgroundScheduler(
         timezone=UTC,
         executors={
             "default": ThreadPoolExecutor(4),
-            CRAWL_EXECUTOR: ThreadPoolExecutor(MAX_PARALLEL_CRAWLS),
+            CRAWL_EXECUTOR: ThreadPoolExecutor(polls_at_once),
         },
     )
 
@@ -270,8 +271,8 @@ def replace_jobs(
 class ApschedulerTimetable:
     """The daemon's timetable: the jobs above in a background APScheduler."""
 
-    def __init__(self, rng: random.Random | None = None) -> None:
-        self._scheduler = create_scheduler()
+    def __init__(self, polls_at_once: int, rng: random.Random | None = None) -> None:
+        self._scheduler = create_scheduler(polls_at_once)
         self._rng = rng or random.Random()
 
     def start(
@@ -296,12 +297,17 @@ class ApschedulerTimetable:
     def shutdown(self) -> None:
         self._scheduler.shutdown(wait=True)
 
+    def due(self, config: Config, source_name: str, last_start: datetime) -> datetime:
+        schedule = source_schedules(config).get(source_name)
+        return schedule.next_after(last_start) if schedule is not None else last_start
+
 
 def run_daemon(
     config: Config, database: Database, options: DaemonOptions, lock: DaemonLock | None = None
 ) -> int:
     """`newsmon run`: the daemon on this schedule until SIGTERM or SIGINT; the exit status."""
-    return Daemon(config, database, options, ApschedulerTimetable(), lock).run()
+    timetable = ApschedulerTimetable(config.daemon.polls_at_once)
+    return Daemon(config, database, options, timetable, lock).run()
 
 
 def collect_status(config: Config, database: Database, now: datetime | None = None) -> StatusReport:
@@ -324,4 +330,7 @@ def collect_status(config: Config, database: Database, now: datetime | None = No
         if report.daemon.alive:
             running = source.last_run is not None and source.last_run.status == "running"
             source.next_run = now if running else max(planned[source.name], now)
+            # due, not running, and not started: the daemon is this late with it
+            late = (now - planned[source.name]).total_seconds()
+            source.lag = late if not running and late > 0 else 0.0
     return report

@@ -34,14 +34,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newsmon.alerts.dispatch import dispatch_pending, send_digests
 from newsmon.config import Config, ConfigError, load_config
-from newsmon.spiders.crawl_child import (
+from newsmon.spiders.crawl_engine import (
     DEFAULT_CRAWL_TARGET,
     STOP_GRACE,
+    CrawlEngine,
     CrawlOutcome,
-    CrawlRequest,
+    EngineSettings,
     resolve_crawl_target,
-    run_crawl_in_child,
 )
+from newsmon.spiders.poll_lag import PollLag
 from newsmon.spiders.rematch import rematch_if_changed
 from newsmon.storage import Database
 from newsmon.storage import daemon as daemon_rows
@@ -83,6 +84,9 @@ class Timetable(Protocol):
     def shutdown(self) -> None:
         """No new jobs; wait for the running ones."""
 
+    def due(self, config: Config, source_name: str, last_start: datetime) -> datetime:
+        """When a source that last started at `last_start` is due again (before jitter)."""
+
 
 log = logging.getLogger("newsmon.daemon")
 
@@ -123,6 +127,10 @@ class Daemon:
         self._wake = threading.Event()
         self._signals: deque[int] = deque()
         self._timetable = timetable
+        self._engine = CrawlEngine(
+            EngineSettings(options.crawl_target, options.log_format, options.log_level)
+        )
+        self.lag = PollLag()
         self._drains: dict[str, threading.Thread] = {}  # channel -> its running drain
         self.active = threading.Event()  # set while this daemon holds its lock and database
         self.active.set()
@@ -200,7 +208,12 @@ class Daemon:
         """Stop within STOP_DEADLINE: no new jobs, running crawls interrupted, heartbeat removed."""
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup
         self.stopping.set()
-        stopper = threading.Thread(target=self._timetable.shutdown, daemon=True)
+
+        def stop_jobs() -> None:
+            self._engine.close(STOP_GRACE)  # its crawls close their runs as interrupted
+            self._timetable.shutdown()
+
+        stopper = threading.Thread(target=stop_jobs, daemon=True)
         stopper.start()
         stopper.join(STOP_DEADLINE)
         try:
@@ -234,21 +247,19 @@ class Daemon:
         crawl_id = uuid.uuid4().hex[:8]
         context = {"source": source_name, "crawl_id": crawl_id}
         started_at = utcnow()
+        with self.database.session() as session:
+            last_start = daemon_rows.last_run_at(session, source_name)
+        # how late this poll starts: against its schedule, or the daemon's start if later
+        if last_start is not None:
+            due = max(self._timetable.due(config, source_name, last_start), self.started_at)
+            self.lag.add((started_at - due).total_seconds())
         log.info("crawl started", extra=context)
-        outcome = run_crawl_in_child(
-            CrawlRequest(
-                config=config,
-                source_name=source_name,
-                crawl_id=crawl_id,
-                target=self.options.crawl_target,
-                log_format=self.options.log_format,
-                log_level=self.options.log_level,
-            ),
-            self.stopping,
-            timeout=config.daemon.crawl_timeout.total_seconds(),
-            memory_limit=config.daemon.crawl_memory_limit,
-            stop_grace=STOP_GRACE,
-        )
+
+        def close_left_runs(why: str) -> None:
+            with self.database.session() as session:
+                daemon_rows.close_running_runs(session, source_name, why)
+
+        outcome = self._engine.poll(config, source_name, crawl_id, self.stopping, close_left_runs)
         with self.database.session() as session:
             # this source's latest run only: one index probe, not every source's
             run = last_runs(session, [source.name]).get(source.name)
@@ -361,6 +372,21 @@ class Daemon:
             detail = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()
             problem = f"database unreachable ({detail[0] if detail else type(exc).__name__})"
         self._set_active(problem)
+        self._warn_if_behind()
+
+    def _warn_if_behind(self) -> None:
+        """A warning (at most once a minute) while the polls start later than `lag_warning`."""
+        threshold = self.config.daemon.lag_warning.total_seconds()
+        report = self.lag.behind(threshold, time.monotonic())
+        if report is not None:
+            log.warning(
+                "falling behind: poll lag p95 %.0fs over the last %d poll(s) (lag_warning %gs); "
+                "fewer or less frequent sources, or more polls_at_once, would help",
+                report.p95,
+                report.polls,
+                threshold,
+                extra={"lag_p95": round(report.p95, 1), "lag_max": round(report.max, 1)},
+            )
 
     def _set_active(self, problem: str | None) -> None:
         now = time.monotonic()

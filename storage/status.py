@@ -35,6 +35,7 @@ class SourceStatus:
     last_run_at: datetime | None = None  # the source's last start (also set without a run row)
     next_run: datetime | None = None  # None while the daemon is not running
     next_due: datetime | None = None  # when the schedule says it is due
+    lag: float | None = None  # seconds it is overdue and not started (None: no daemon)
 
     def to_dict(self) -> dict[str, Any]:
         run = self.last_run
@@ -59,6 +60,7 @@ class SourceStatus:
             },
             "next_run": iso(self.next_run),
             "next_due": iso(self.next_due),
+            "lag_seconds": None if self.lag is None else round(self.lag, 1),
         }
 
 
