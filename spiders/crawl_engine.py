@@ -279,14 +279,11 @@ class CrawlEngine:
                 continue  # it died just now: the next attempt starts a fresh one
             deadline = time.monotonic() + timeout + ANSWER_GRACE
             while not waiter.done.wait(0.25):
-                if stop.is_set():
+                if stop.is_set():  # close() stops the engine: wait for its answer or its end
+                    deadline = min(deadline, time.monotonic() + STOP_GRACE + 2)
+                if time.monotonic() > deadline and stop.is_set():
                     engine.drop(poll_id)
-                    return CrawlOutcome(
-                        "interrupted",
-                        "interrupted: the daemon stopped during the crawl",
-                        time.monotonic() - started,
-                        engine.pid,
-                    )
+                    break
                 if time.monotonic() > deadline:
                     log.error("crawl engine %d did not answer within %gs; replacing it",
                               engine.pid, timeout + ANSWER_GRACE)  # fmt: skip
@@ -298,6 +295,13 @@ class CrawlEngine:
                         time.monotonic() - started,
                         engine.pid,
                     )
+            if stop.is_set():  # whatever the poll did before the stop is kept; it was cut
+                return CrawlOutcome(
+                    "interrupted",
+                    "interrupted: the daemon stopped during the crawl",
+                    time.monotonic() - started,
+                    engine.pid,
+                )
             if waiter.answer is not None:
                 status, message = waiter.answer
                 self._after_poll(engine, config, status)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -50,6 +51,11 @@ from newsmon.storage.crawl_state import cached_robots
 from newsmon.storage.models import utcnow
 
 log = logging.getLogger("newsmon.engine")
+
+# after SIGTERM: what is still running then is answered as interrupted (the daemon kills the
+# engine 25 s after its SIGTERM); crawlers close their runs themselves well within it
+SCRAPY_STOP_GRACE = 20.0
+FUNCTION_STOP_GRACE = 2.0  # a thread cannot be stopped: do not wait for it
 
 
 class _Shared:
@@ -114,12 +120,25 @@ class PollServer:
         self._maybe_exit()
 
     def stop(self, signum: int | None) -> None:
-        """No new polls. A signal (the daemon stops) also stops the crawls in hand."""
+        """No new polls. A signal (the daemon stops) also stops the polls in hand: crawlers
+        close their runs as interrupted; a poll function's module may have a `stop()` to call.
+        What has not ended after a grace is answered as interrupted, and the engine exits."""
         self.stopping = True
         if signum is not None and self.interrupted is None:
             self.interrupted = signum
-            self.process.stop()  # every crawler: their runs close as interrupted
+            self.process.stop()
+            module_stop = getattr(
+                sys.modules.get(self.settings.target.partition(":")[0]), "stop", None
+            )
+            if self.function is not None and callable(module_stop):
+                module_stop()
+            grace = SCRAPY_STOP_GRACE if self.function is None else FUNCTION_STOP_GRACE
+            self.reactor.callLater(grace, self._abandon)
         self._maybe_exit()
+
+    def _abandon(self) -> None:
+        for poll_id in list(self.in_flight):
+            self.answer(poll_id, "interrupted", "interrupted: the daemon stopped during the crawl")
 
     def _maybe_exit(self) -> None:
         if self.stopping and not self.in_flight and self.reactor.running:
