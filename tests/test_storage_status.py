@@ -41,7 +41,19 @@ def test_status_reads_configured_sources_and_plans_their_next_run(database: Data
     assert by_name["wire"].last_run is not None and by_name["wire"].last_run.new_articles == 1
     assert by_name["wire"].next_run == NOW + timedelta(minutes=10)  # last start + 15m
     assert by_name["fresh"].last_run is None and by_name["fresh"].next_run == NOW  # never run
+    assert by_name["wire"].lag == 0.0  # due in 10 minutes
     assert report.to_dict()["sources"][0]["next_due"] == "2026-11-04T10:10:00+00:00"
+
+
+def test_status_shows_how_late_an_overdue_source_is(database: Database) -> None:
+    with database.session() as session:
+        wire = ensure_source(session, "wire", "https://example.org/rss", "feed")
+        run = start_run(session, wire, NOW - timedelta(minutes=18))  # due 3 minutes ago
+        finish_run(session, run.id, RunCounts(requests=1))
+        beat(session, 4242, "vm", NOW - timedelta(hours=1), NOW - timedelta(seconds=5))
+    report = collect_status(config(database.url), database, now=NOW)
+    wire_status = report.sources[0]
+    assert wire_status.lag == 180.0 and wire_status.to_dict()["lag_seconds"] == 180.0
 
 
 def test_a_dead_daemon_plans_nothing(database: Database) -> None:
