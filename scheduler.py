@@ -298,8 +298,10 @@ class ApschedulerTimetable:
         self._scheduler.shutdown(wait=True)
 
     def due(self, config: Config, source_name: str, last_start: datetime) -> datetime:
-        schedule = source_schedules(config).get(source_name)
-        return schedule.next_after(last_start) if schedule is not None else last_start
+        source = next((s for s in config.sources if s.name == source_name), None)
+        if source is None:
+            return last_start
+        return Schedule(every=source.every, cron=source.cron).next_after(last_start)
 
 
 def run_daemon(

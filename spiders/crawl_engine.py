@@ -126,9 +126,11 @@ class _EngineProcess:
         self.conn = ours
         self.pid = self.process.pid
         self.polls = 0
+        self.sent_config: Config | None = None  # the config it has (sent once, not per poll)
         self.retiring = False
         self.pending: dict[int, _Waiter] = {}
         self._send_lock = threading.Lock()
+        self.config_lock = threading.Lock()  # a config and the polls after it go in order
         self._lock = threading.Lock()
         self.dead = False
         reader = threading.Thread(target=self._read, name="newsmon-engine-reader", daemon=True)
@@ -274,8 +276,19 @@ class CrawlEngine:
             engine = self._engine_for(config)
             poll_id = next(self._ids)
             waiter = engine.add(poll_id)
-            request = ("poll", poll_id, config, (source_name, crawl_id, timeout))
-            if waiter is None or not engine.send(request):
+            # the config (10,000 sources pickle to megabytes) goes only when it is new to it
+            with engine.config_lock:
+                fresh = engine.sent_config is not config
+                request = (
+                    "poll",
+                    poll_id,
+                    config if fresh else None,
+                    (source_name, crawl_id, timeout),
+                )
+                sent = waiter is not None and engine.send(request)
+                if sent and fresh:
+                    engine.sent_config = config
+            if not sent:
                 continue  # it died just now: the next attempt starts a fresh one
             deadline = time.monotonic() + timeout + ANSWER_GRACE
             while not waiter.done.wait(0.25):

@@ -89,6 +89,7 @@ class PollServer:
         if settings.target != DEFAULT_CRAWL_TARGET:
             self.function = resolve_crawl_target(settings.target)
         self.shared: _Shared | None = None
+        self.config: Config | None = None  # the daemon sends it when it changes
         self.in_flight: set[int] = set()
         self.stopping = False
         self.interrupted: int | None = None  # the signal that stopped the engine
@@ -102,6 +103,9 @@ class PollServer:
         if kind == "stop":
             self.stop(None)
             return
+        if config is None:  # the same config as the poll before
+            config = self.config
+        self.config = config
         if self.stopping:
             self.answer(poll_id, "interrupted", "interrupted: the crawl engine was stopping")
             return
