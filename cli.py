@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -23,21 +23,22 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import DatabaseError
 
-from newsmon.config import Config, ConfigError, default_config_path, load_config
-from newsmon.storage import Database, StorageError
+from newsmon.config import Config, default_config_path, load_config
+from newsmon.errors import EXIT_RUNTIME, EXIT_USAGE, NewsmonError
+from newsmon.storage import Database
 from newsmon.storage.status import DaemonInfo
 
-EXIT_USAGE = 2
-EXIT_RUNTIME = 1  # a fault of the database or the machine: systemd restarts it with backoff
 MAX_LIMIT = 1_000_000  # --limit: more rows than any table a person reads
 MAX_LOOKBACK_DAYS = 100 * 365
 PIPED_WIDTH = 10_000  # columns of table output that is not shown on a terminal
 
 
-class UserError(click.ClickException):
-    """A problem the user can fix; printed as one line, exit status 2."""
+class _Reported(click.ClickException):
+    """A NewsmonError as click shows it: one line on stderr, the error's exit status."""
 
-    exit_code = EXIT_USAGE
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
     def show(self, file: Any = None) -> None:
         click.echo(f"newsmon: {self.format_message()}", err=True)
@@ -77,27 +78,23 @@ class App:
 
 
 class NewsmonGroup(click.Group):
-    """Turns the project's own exceptions into UserError, wherever a command raises them."""
+    """The one place the CLI catches errors: a NewsmonError raised anywhere under a command is
+    one line on stderr and its exit status; no traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (ConfigError, StorageError) as exc:
-            raise UserError(str(exc)) from None
+        except NewsmonError as exc:
+            raise _Reported(str(exc), exc.exit_code) from None
         except click.UsageError as exc:
             if exc.ctx is None or exc.ctx.parent is None:
                 raise  # the group's own usage (an unknown command): click's message
             # a command's bad argument: one line that names the way to help
-            raise UserError(f"{exc.format_message()} ({exc.ctx.command_path} --help)") from None
+            message = f"{exc.format_message()} ({exc.ctx.command_path} --help)"
+            raise _Reported(message, EXIT_USAGE) from None
         except DatabaseError as exc:
             # read-only, corrupt or lost mid-command: a runtime fault, not the user's (exit 1)
-            raise RuntimeFault(f"database error: {database_fault(exc)}") from None
-
-
-class RuntimeFault(UserError):
-    """A fault of the database or the machine; one line, exit status 1."""
-
-    exit_code = EXIT_RUNTIME
+            raise _Reported(f"database error: {database_fault(exc)}", EXIT_RUNTIME) from None
 
 
 def database_fault(exc: DatabaseError) -> str:
@@ -227,36 +224,13 @@ def alerts_group(
     """List alerts with their deliveries (newest first); see the subcommands to act on them."""
     if ctx.invoked_subcommand is not None:
         return
+    from newsmon.alerts.listing import alert_records
     from newsmon.alerts.wording import facts, headline, what_happened
-    from newsmon.storage.alerts import list_alerts
 
     app: App = ctx.find_object(App)
     since_at = parse_time("--since", since) if since else None
-    tolerances = {
-        f"{topic_id}/{quantity_id}": quantity.min_change
-        for topic_id, topic in app.config.topics.items()
-        for quantity_id, quantity in topic.quantities.items()
-    }
     with app.database().session() as session:
-        rows = list_alerts(session, since_at, status, tolerances, limit)
-        records = [
-            row.alert.payload
-            | {
-                "repeated_by": row.repeated_by,
-                "deliveries": [
-                    {
-                        "channel": d.channel,
-                        "status": d.status,
-                        "attempts": d.attempts,
-                        "last_error": d.last_error,
-                        "sent_at": d.sent_at.isoformat() if d.sent_at else None,
-                        "next_attempt_at": d.next_attempt_at.isoformat(),
-                    }
-                    for d in row.alert.deliveries
-                ],
-            }
-            for row in rows
-        ]
+        records = alert_records(session, app.config, since_at, status, limit)
     if output == "json":
         click.echo(json.dumps(records, indent=2, ensure_ascii=False))
         return
@@ -301,14 +275,10 @@ def alerts_retry(app: App, channel: str | None) -> None:
 @pass_app
 def alerts_test(app: App, channel_name: str) -> None:
     """Send a test message through one channel and report the channel's answer."""
-    from newsmon.alerts.channels import DeliveryError, sender_for
-    from newsmon.alerts.sample import sample_payload
+    from newsmon.alerts.sample import send_test_message
 
     channel = app.config.channel(channel_name)
-    try:
-        answer = sender_for(channel).send([sample_payload()])
-    except DeliveryError as exc:
-        fail(f"channel {channel_name!r} ({channel.type}): test message not delivered: {exc}")
+    answer = send_test_message(channel)
     app.console.print(f"channel {channel_name!r} ({channel.type}): {escape(answer)}")
 
 
@@ -335,10 +305,10 @@ def run_command(app: App, log_format: str, log_level: str, crawl_target: str | N
     import logging
 
     from newsmon.scheduler import run_daemon
-    from newsmon.spiders.crawl_engine import DEFAULT_CRAWL_TARGET, CrawlTargetError
+    from newsmon.spiders.crawl_engine import DEFAULT_CRAWL_TARGET
     from newsmon.spiders.crawl_logs import configure_logging
     from newsmon.spiders.daemon_process import DaemonOptions
-    from newsmon.storage.lock import DaemonLock, DaemonLockedError
+    from newsmon.storage.lock import DaemonLock
     from newsmon.storage.wait import open_when_ready
 
     config = app.config  # a config error: exit 2, before anything else
@@ -356,14 +326,11 @@ def run_command(app: App, log_format: str, log_level: str, crawl_target: str | N
         return  # stopped while waiting
     app.adopt_database(database)
     lock = DaemonLock(database)
+    lock.acquire()
     try:
-        lock.acquire()
-        try:
-            status = run_daemon(config, database, options, lock)
-        finally:
-            lock.release()
-    except (DaemonLockedError, CrawlTargetError) as exc:
-        fail(str(exc))
+        status = run_daemon(config, database, options, lock)
+    finally:
+        lock.release()
     if status:
         sys.exit(status)
 
@@ -469,8 +436,8 @@ QUALIFIER_WORDS = {
 
 def parse_time(option: str, value: str) -> datetime:
     """'24h', '7d' (that long ago) or an ISO date/time (UTC unless it says otherwise)."""
+    from newsmon.clock import parse_iso, utcnow
     from newsmon.config import parse_duration
-    from newsmon.storage.models import utcnow
 
     with contextlib.suppress(ValueError):  # not a duration: try a date
         try:
@@ -478,10 +445,9 @@ def parse_time(option: str, value: str) -> datetime:
         except OverflowError:
             fail(f"{option} {value!r}: too far back; give at most {MAX_LOOKBACK_DAYS} days")
     try:
-        moment = datetime.fromisoformat(value)
+        return parse_iso(value)
     except ValueError:
         fail(f"{option} {value!r}: give a duration like 24h or 7d, or a date like 2024-11-01")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def known_topic(config: Config, topic: str | None) -> str | None:
@@ -525,7 +491,7 @@ def search_command(
 
     QUERY is web-search style: words must all occur, "an exact phrase", word OR word, -excluded.
     In json/csv output, matches in the snippet are marked **like this**."""
-    from newsmon.storage.search import QueryError, SearchFilters, search_articles
+    from newsmon.storage.search import SearchFilters, search_articles
 
     filters = SearchFilters(
         topic=known_topic(app.config, topic),
@@ -533,11 +499,8 @@ def search_command(
         since=parse_time("--since", since) if since else None,
         until=parse_time("--until", until) if until else None,
     )
-    try:
-        with app.database().session() as session:
-            hits = search_articles(session, query, filters, limit)
-    except QueryError as exc:
-        fail(str(exc))
+    with app.database().session() as session:
+        hits = search_articles(session, query, filters, limit)
     if output != "table":
         headers = ("id", "date", "source", "title", "url", "score", "snippet")
         write_records(
@@ -627,7 +590,7 @@ def figures_command(
     """The timeline of tracked quantities: every report's value, who said it, where, and whether
     it was new, a change, a corroboration or a forecast (oldest first)."""
     from newsmon.storage.archive import TIMELINE_FIELDS, figure_timeline
-    from newsmon.storage.timeline_plot import PlotError, render_timeline
+    from newsmon.storage.timeline_plot import render_timeline
 
     topic = known_topic(app.config, topic)
     key = resolve_quantity(app.config, topic, quantity)
@@ -636,10 +599,7 @@ def figures_command(
         rows = figure_timeline(session, quantity=key, topic=topic, since=since_at, limit=limit)
     if plot is not None:
         settings = app.config.quantity(rows[0].quantity) if rows else None
-        try:
-            render_timeline(rows, plot, label=settings.label if settings else None)
-        except PlotError as exc:
-            fail(str(exc))
+        render_timeline(rows, plot, label=settings.label if settings else None)
         app.console.print(f"plot of {len(rows)} reports written to {escape(str(plot))}")
         return
     if output != "table":
@@ -750,89 +710,26 @@ def show_command(
     app: App, article: str, diff_versions: tuple[int, int] | None, output: str
 ) -> None:
     """One stored article (by URL or id): metadata, figures, versions and a diff of two."""
-    from newsmon.storage.archive import ArticleNotFound, find_article, version_diff
+    from newsmon.storage.archive import article_record
 
     with app.database().session() as session:
-        try:
-            stored = find_article(session, article)
-        except ArticleNotFound as exc:
-            fail(str(exc))
-        versions = {version.number: version for version in stored.versions}
-        if diff_versions is not None:
-            missing = [n for n in diff_versions if n not in versions]
-            if missing:
-                fail(
-                    f"--diff: article {stored.id} has no version {missing[0]}; "
-                    f"versions: {', '.join(map(str, versions)) or 'none'}"
-                )
-            old, new = (versions[n] for n in diff_versions)
-        elif len(stored.versions) >= 2:
-            old, new = stored.versions[-2], stored.versions[-1]
-        else:
-            old = new = None
-        diff = list(version_diff(old, new)) if old is not None and new is not None else []
-        latest = stored.versions[-1] if stored.versions else None
-        figures = latest.figures if latest else []
-        record = {
-            "id": stored.id,
-            "url": stored.url,
-            "title": stored.title,
-            "source": stored.source.name if stored.source else None,
-            "topics": sorted(topic.topic for topic in stored.topics),
-            "authors": stored.authors,
-            "language": stored.language,
-            "published_at": _iso(stored.published_at),
-            "modified_at": _iso(stored.modified_at),
-            "first_seen_at": _iso(stored.first_seen_at),
-            "last_fetched_at": _iso(stored.last_fetched_at),
-            "duplicate_of_id": stored.duplicate_of_id,
-            "versions": [
-                {
-                    "number": v.number,
-                    "fetched_at": _iso(v.fetched_at),
-                    "title": v.title,
-                    "words": len(v.text.split()),
-                    "figures": len(v.figures),
-                }
-                for v in stored.versions
-            ],
-            "figures": [
-                {
-                    "text": f.text,
-                    "value": f.value,
-                    "low": f.low,
-                    "high": f.high,
-                    "qualifier": f.qualifier,
-                    "unit": f.unit,
-                    "quantity": f.quantity,
-                    "assigned_by": f.assigned_by,
-                    "per": f.per,
-                    "change": f.change,
-                    "role": f.role,
-                    "attribution": f.attribution,
-                    "forecast": f.projection,
-                    "status": f.status,
-                }
-                for f in figures
-            ],
-            "diff": {"old": old.number, "new": new.number, "lines": diff} if old and new else None,
-        }
+        record = article_record(session, article, diff_versions)
     if output == "json":
         click.echo(json.dumps(record, indent=2, ensure_ascii=False))
         return
     console = app.console
-    console.print(f"[bold]{escape(stored.title or '(no title)')}[/]")
-    console.print(escape(stored.url))
+    console.print(f"[bold]{escape(record['title'] or '(no title)')}[/]")
+    console.print(escape(record["url"]))
     for label, value in (
-        ("id", stored.id),
+        ("id", record["id"]),
         ("source", record["source"]),
         ("topics", ", ".join(record["topics"])),
-        ("authors", ", ".join(stored.authors)),
+        ("authors", ", ".join(record["authors"])),
         ("published", record["published_at"]),
         ("modified", record["modified_at"]),
         ("first seen", record["first_seen_at"]),
-        ("language", stored.language),
-        ("duplicate of", stored.duplicate_of_id),
+        ("language", record["language"]),
+        ("duplicate of", record["duplicate_of_id"]),
     ):
         if value not in (None, ""):
             console.print(f"[bold]{label}[/] {escape(str(value))}")
@@ -844,33 +741,33 @@ def show_command(
             str(version["words"]), str(version["figures"]), escape(version["title"] or ""),
         )  # fmt: skip
     console.print(versions_table)
-    figures_table = Table(title=f"figures of version {latest.number}" if latest else "figures",
+    latest = record["versions"][-1]["number"] if record["versions"] else None
+    figures_table = Table(title=f"figures of version {latest}" if latest else "figures",
                           title_justify="left")  # fmt: skip
     for name in ("figure", "value", "unit", "quantity", "why", "attribution", "status"):
         figures_table.add_column(name, no_wrap=name in ("value", "status"))
-    for f in figures:
-        unit = (f.unit or "—") + (f" per {f.per}" if f.per else "")
+    for f in record["figures"]:
+        unit = (f["unit"] or "—") + (f" per {f['per']}" if f["per"] else "")
+        status = f["status"] or "—"
+        if f["forecast"] and f["status"] != "forecast":
+            status += " (forecast)"
         figures_table.add_row(
-            escape(f.text), figure_value(f.value, f.low, f.high, f.qualifier),
-            escape(unit), escape(f.quantity or "—"), escape(f.assigned_by or "—"),
-            escape(f.attribution or "—"),
-            (f.status or "—") + (" (forecast)" if f.projection and f.status != "forecast" else ""),
+            escape(f["text"]), figure_value(f["value"], f["low"], f["high"], f["qualifier"]),
+            escape(unit), escape(f["quantity"] or "—"), escape(f["assigned_by"] or "—"),
+            escape(f["attribution"] or "—"), status,
         )  # fmt: skip
-    console.print(figures_table if figures else "no figures")
-    if record["diff"] is None:
+    console.print(figures_table if record["figures"] else "no figures")
+    diff = record["diff"]
+    if diff is None:
         console.print("one version: nothing to diff")
         return
-    console.print(f"[bold]diff of versions {old.number} → {new.number}[/]")
-    if not diff:
+    console.print(f"[bold]diff of versions {diff['old']} → {diff['new']}[/]")
+    if not diff["lines"]:
         console.print("no difference in title or text")
     colours = {"+": "green", "-": "red", "@": "cyan"}
-    for line in diff:
+    for line in diff["lines"]:
         colour = colours.get(line[:1]) if not line.startswith(("+++", "---")) else "bold"
         console.print(f"[{colour}]{escape(line)}[/]" if colour else escape(line))
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 @main.command("export")
@@ -1144,11 +1041,7 @@ def extract(
 
 def fail(message: str) -> NoReturn:
     """Stop a command with one clear line and exit status 2."""
-    raise UserError(message)
-
-
-def run() -> None:  # pragma: no cover - the console script entry point
-    main(prog_name="newsmon")
+    raise NewsmonError(message)
 
 
 if __name__ == "__main__":  # pragma: no cover

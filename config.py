@@ -8,12 +8,14 @@ clear message and exit 2.
 from __future__ import annotations
 
 import difflib
+import importlib
 import os
 import re
+import typing
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import (
@@ -21,20 +23,21 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    SecretStr,
+    GetCoreSchemaHandler,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from newsmon.errors import NewsmonError
 from newsmon.figures.quantities import PER_UNITS, QuantitySpec
 
 DEFAULT_CONFIG = "config.yaml"
-ALERT_KINDS = ("new_figure", "figure_changed", "article_revised", "late_report", "baseline")
+DEFAULT_MIN_CHANGE = 0.05  # a quantity's `min_change`: smaller moves restate the value
 AlertKind = Literal["new_figure", "figure_changed", "article_revised", "late_report", "baseline"]
 
 
-class ConfigError(Exception):
+class ConfigError(NewsmonError):
     """A problem in config.yaml a user can fix; str() is the whole message."""
 
 
@@ -117,7 +120,7 @@ class QuantityContext(Strict):
 class Quantity(Strict):
     label: str
     units: list[str] = Field(min_length=1)
-    min_change: float = Field(default=0.05, ge=0, le=10)
+    min_change: float = Field(default=DEFAULT_MIN_CHANGE, ge=0, le=10)
     context: QuantityContext = QuantityContext()
     # smaller values are stored but never tracked: "one soldier" in narrative is not a count
     min_value: float = Field(default=2, ge=0)
@@ -156,9 +159,12 @@ class Topic(Strict):
 
 
 class Source(Strict):
+    """What every source type has; a type's own class adds `type: Literal["its name"]` (and its
+    own keys) and is registered in SOURCE_TYPES."""
+
     name: str
     url: str
-    type: Literal["feed", "sitemap", "page"]
+    type: str
     every: Duration | None = None
     cron: Cron | None = None
     topics: list[str] | None = None  # None: every topic
@@ -193,13 +199,35 @@ class Source(Strict):
         return self
 
 
+class FeedSource(Source):
+    """An RSS/Atom/RDF feed."""
+
+    type: Literal["feed"]
+
+
+class SitemapSource(Source):
+    """A sitemap or a sitemap index (news sitemaps included)."""
+
+    type: Literal["sitemap"]
+
+
+class PageSource(Source):
+    """An HTML listing page; `follow` picks its article links."""
+
+    type: Literal["page"]
+
+
 # --- alert channels ------------------------------------------------------------------------------
 
 MAX_SEND_TIMEOUT = timedelta(minutes=5)  # half the dispatcher's claim lease (alerts/dispatch.py)
 
 
 class ChannelBase(Strict):
+    """What every channel type has; a type's module (alerts/channels/) subclasses it with
+    `type: Literal["its name"]` and its own keys, and registers it in CHANNEL_TYPES."""
+
     name: str
+    type: str
     topics: list[str] | None = None  # None: every topic
     kinds: list[AlertKind] | None = None
     mode: Literal["instant", "digest"] = "instant"
@@ -225,47 +253,71 @@ class ChannelBase(Strict):
             raise ValueError("give either `every` or `cron`, not both")
         return self
 
-
-class SlackChannel(ChannelBase):
-    type: Literal["slack"]
-    webhook_url: SecretStr
-    per_second: float | None = Field(default=1.0, gt=0)  # Slack: one message per second
+    def resolve_paths(self, base: Path) -> None:
+        """Make relative paths in the settings relative to config.yaml's folder, not the cwd."""
 
 
-class EmailChannel(ChannelBase):
-    type: Literal["email"]
-    host: str
-    port: int = Field(default=587, gt=0, lt=65536)
-    security: Literal["none", "starttls", "ssl"] = "starttls"
-    username: str | None = None
-    password: SecretStr | None = None
-    from_: str = Field(alias="from")
-    to: list[str] = Field(min_length=1)
+# --- extension registries ------------------------------------------------------------------------
 
 
-class WebhookChannel(ChannelBase):
-    type: Literal["webhook"]
-    url: SecretStr  # may carry a token in its query string
-    headers: dict[str, SecretStr] = {}
+def _rebuild_models() -> None:
+    """Rebuild the schemas holding a registry's union, so a newly registered type is valid."""
+    if "Config" in globals():  # the built-in source types register before Config exists
+        Alerts.model_rebuild(force=True)
+        Config.model_rebuild(force=True)
 
 
-class FileChannel(ChannelBase):
-    type: Literal["file"]
-    path: Path
+class TypeRegistry:
+    """The settings classes of one extension kind (source types, channel types) by their `type:`.
+
+    The config's list of that kind is a discriminated union built from the registry when the
+    schema is built, so registering a class is all it takes for config.yaml to accept its type;
+    error messages and docs list `names()`."""
+
+    def __init__(self, kind: str, base: type[Strict]) -> None:
+        self.kind = kind
+        self.base = base
+        self.types: dict[str, type[Strict]] = {}
+
+    def register(self, settings: type[Strict]) -> str:
+        """Add a settings class; returns its type name."""
+        field = settings.model_fields.get("type")
+        names = typing.get_args(field.annotation) if field is not None else ()
+        if not (issubclass(settings, self.base) and len(names) == 1 and isinstance(names[0], str)):
+            raise TypeError(
+                f"{settings.__name__}: a {self.kind} type subclasses {self.base.__name__} "
+                'and declares `type: Literal["name"]`'
+            )
+        if self.types.get(names[0]) is not settings:
+            self.types[names[0]] = settings
+            _rebuild_models()
+        return names[0]
+
+    def names(self) -> list[str]:
+        return list(self.types)
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        if not self.types:  # before any type is registered: only the common keys
+            return handler.generate_schema(self.base)
+        members = tuple(self.types.values())
+        union = Union[members]  # noqa: UP007 - a Union built from a tuple at run time
+        return handler.generate_schema(Annotated[union, Field(discriminator="type")])
 
 
-class ConsoleChannel(ChannelBase):
-    type: Literal["console"]
+SOURCE_TYPES = TypeRegistry("source", Source)
+for _source_type in (FeedSource, SitemapSource, PageSource):  # their spiders: spiders/sources.py
+    SOURCE_TYPES.register(_source_type)
+CHANNEL_TYPES = TypeRegistry("channel", ChannelBase)
+# the built-in channel types register themselves when this package is imported; config loading
+# imports it by name because config.py sits below alerts/ in the layering
+BUILTIN_CHANNELS = "newsmon.alerts.channels"
 
-
-Channel = Annotated[
-    SlackChannel | EmailChannel | WebhookChannel | FileChannel | ConsoleChannel,
-    Field(discriminator="type"),
-]
+AnySource = Annotated[Source, SOURCE_TYPES]
+AnyChannel = Annotated[ChannelBase, CHANNEL_TYPES]
 
 
 class Alerts(Strict):
-    channels: list[Channel] = []
+    channels: list[AnyChannel] = []
     max_attempts: int = Field(default=8, ge=1)  # then a delivery is marked failed
     retry_backoff: Duration = timedelta(seconds=30)  # first retry delay, doubled each attempt
     max_backoff: Duration = timedelta(hours=1)
@@ -321,7 +373,7 @@ class Storage(Strict):
 class Config(Strict):
     storage: Storage = Storage()
     topics: dict[str, Topic] = {}
-    sources: list[Source] = []
+    sources: list[AnySource] = []
     alerts: Alerts = Alerts()
     crawl: Crawl = Crawl()
     daemon: Daemon = Daemon()
@@ -370,14 +422,17 @@ class Config(Strict):
     def late_report(self, quantity: Quantity) -> bool:
         return self.alerts.late_report if quantity.late_report is None else quantity.late_report
 
+    def min_change(self, key: str) -> float:
+        """A quantity's `min_change`; the default for one no longer in the config."""
+        quantity = self.quantity(key)
+        return quantity.min_change if quantity is not None else DEFAULT_MIN_CHANGE
+
     def quantity(self, key: str) -> Quantity | None:
         topic_id, _, quantity_id = key.partition("/")
         topic = self.topics.get(topic_id)
         return topic.quantities.get(quantity_id) if topic else None
 
-    def channel(
-        self, name: str
-    ) -> SlackChannel | EmailChannel | WebhookChannel | FileChannel | ConsoleChannel:
+    def channel(self, name: str) -> ChannelBase:
         for channel in self.alerts.channels:
             if channel.name == name:
                 return channel
@@ -430,6 +485,7 @@ def parse_config(text: str, path: Path, env: dict[str, str]) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: expected a mapping of sections (storage, topics, sources, …)")
     data = _substitute_env(data, (), env, path, lines)
+    importlib.import_module(BUILTIN_CHANNELS)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -437,8 +493,7 @@ def parse_config(text: str, path: Path, env: dict[str, str]) -> Config:
     config.path = path.resolve()
     config.storage.url = resolve_storage_url(config.storage.url, path.resolve().parent)
     for channel in config.alerts.channels:
-        if isinstance(channel, FileChannel) and not channel.path.is_absolute():
-            channel.path = path.resolve().parent / channel.path
+        channel.resolve_paths(path.resolve().parent)
     return config
 
 
@@ -587,7 +642,7 @@ def _data_loc(loc: Loc, data: Any) -> Loc:
         if present:
             node = node[part]
             out.append(part)
-        elif isinstance(node, dict) and part not in _CHANNEL_TYPES and "[" not in str(part):
+        elif isinstance(node, dict) and part not in _type_tags() and "[" not in str(part):
             out.append(part)  # a key that is missing or unknown: the last part of the path
             node = None
     return tuple(out)
@@ -619,11 +674,14 @@ def _describe(exc: ValidationError, data: Any, path: Path, lines: dict[Loc, int]
     elif kind == "missing":
         message = "required key is missing"
     elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        message = "expected `type:` to be one of slack, email, webhook, file, console"
+        registry = SOURCE_TYPES if loc[:1] == ("sources",) else CHANNEL_TYPES
+        message = f"expected `type:` to be one of {', '.join(registry.names())}"
         found = _found((*loc, "type"), data)
         if found is not None:
             message += f"; found {found!r}"
             loc = (*loc, "type")
+        else:
+            message = f"`type:` is missing; give one of {', '.join(registry.names())}"
     else:
         message = (
             str(error["msg"]).removeprefix("Value error, ").replace("Input should be", "expected")
@@ -636,13 +694,9 @@ def _describe(exc: ValidationError, data: Any, path: Path, lines: dict[Loc, int]
     return f"{path}:{_line(loc, lines)}: {_dotted(loc)}: {message}{tail}"
 
 
-_CHANNEL_TYPES: dict[str, type[BaseModel]] = {
-    "slack": SlackChannel,
-    "email": EmailChannel,
-    "webhook": WebhookChannel,
-    "file": FileChannel,
-    "console": ConsoleChannel,
-}
+def _type_tags() -> set[str]:
+    """The names pydantic puts into an error's location for a registered type."""
+    return set(SOURCE_TYPES.types) | set(CHANNEL_TYPES.types)
 
 
 def _known_keys(loc: Loc, data: Any) -> list[str]:
@@ -658,16 +712,13 @@ def _known_keys(loc: Loc, data: Any) -> list[str]:
 
 def _step(annotation: Any, part: str | int | None, node: Any) -> Any:
     """Follow one key (or list index / dict key) through a type annotation."""
-    import typing
-
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
+        registry = next((m for m in annotation.__metadata__ if isinstance(m, TypeRegistry)), None)
+        if registry is not None:  # a source or channel: the class its `type` names
+            kind = node.get("type") if isinstance(node, dict) else None
+            return _step(registry.types.get(kind, registry.base), part, node)
         return _step(args[0], part, node)
-    if args and origin not in (list, dict):  # a union: a channel picked by its `type`
-        if isinstance(node, dict) and node.get("type") in _CHANNEL_TYPES:
-            return _CHANNEL_TYPES[node["type"]]
-        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-        return models[0] if len(models) == 1 else ChannelBase
     if part is None:
         return annotation
     if origin is list:

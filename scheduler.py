@@ -32,11 +32,11 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from newsmon.clock import utcnow
 from newsmon.config import Config
 from newsmon.spiders.daemon_process import Daemon, DaemonOptions, JobActions
 from newsmon.storage import Database
 from newsmon.storage.lock import DaemonLock
-from newsmon.storage.models import utcnow
 from newsmon.storage.status import StatusReport, read_status
 
 CRAWL_EXECUTOR = "crawls"  # crawls wait on child processes; their own pool keeps alerts flowing

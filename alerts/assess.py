@@ -16,9 +16,9 @@ from datetime import datetime
 
 from newsmon.alerts.baseline import baseline_alert
 from newsmon.alerts.detect import assess_version
+from newsmon.clock import utcnow
 from newsmon.config import Config
 from newsmon.storage import Database, tracks
-from newsmon.storage.models import utcnow
 
 
 @dataclass

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from newsmon.alerts.payload import iso, source_name
+from newsmon.alerts.payload import source_name
+from newsmon.clock import iso
 from newsmon.config import Config
 from newsmon.storage import tracks
 from newsmon.storage.tracks import TrackSummary

@@ -34,10 +34,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from newsmon.alerts.payload import build_payload
+from newsmon.clock import utcnow
 from newsmon.config import Config, Quantity
 from newsmon.storage import alerts as store
 from newsmon.storage import tracks
-from newsmon.storage.models import Alert, ArticleVersion, Figure, utcnow
+from newsmon.storage.models import Alert, ArticleVersion, Figure
 from newsmon.storage.tracks import differs, version_date
 
 __all__ = ["assess_version", "differs", "matching_channels"]

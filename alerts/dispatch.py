@@ -27,10 +27,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from newsmon.alerts.channels import DeliveryError, Sender, sender_for
+from newsmon.clock import utcnow
 from newsmon.config import Alerts, Config
 from newsmon.storage import Database
 from newsmon.storage import alerts as store
-from newsmon.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from newsmon.clock import iso
 from newsmon.storage.models import Article, ArticleVersion, Figure
 from newsmon.storage.tracks import version_date
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
 
 
 def published_at(version: ArticleVersion) -> datetime | None:

@@ -7,7 +7,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from newsmon.storage.models import utcnow
+from newsmon.alerts.channels import DeliveryError, sender_for
+from newsmon.clock import utcnow
+from newsmon.errors import NewsmonError
 
 
 def sample_payload(now: datetime | None = None) -> dict[str, Any]:
@@ -36,3 +38,14 @@ def sample_payload(now: datetime | None = None) -> dict[str, Any]:
         },
         "created_at": now.isoformat(),
     }
+
+
+def send_test_message(channel: Any) -> str:
+    """Send the sample through one configured channel; returns the channel's answer. A failed
+    send is a NewsmonError naming the channel (`newsmon alerts test`)."""
+    try:
+        return sender_for(channel).send([sample_payload()])
+    except DeliveryError as exc:
+        raise NewsmonError(
+            f"channel {channel.name!r} ({channel.type}): test message not delivered: {exc}"
+        ) from None

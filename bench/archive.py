@@ -336,7 +336,8 @@ def run_backend(
     p50, p95, worst, count, slowest = bench_search(database, args.reps)
     print(
         f"{name:<10} search     p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {worst:6.1f} ms  "
-        f"({count} queries: {len(QUERIES)} kinds x {args.reps}; slowest {slowest})"
+        f"({count} queries: {len(QUERIES)} kinds x {args.reps}; slowest {slowest}; "
+        f"load average {os.getloadavg()[0]:.1f})"
     )
     whole, rows, newest = bench_figures(database)
     print(

@@ -1,7 +1,7 @@
 """Benchmark the near-duplicate check and the run history at archive sizes, on both backends.
 
-    .venv/bin/python bench/dedup.py [--sizes 10000,1000000] [--lookups 400] [--stores 60]
-                                    [--no-postgres] [--no-old]
+    .venv/bin/python bench/dedup.py [--sizes 10000,1000000] [--lookups 400] [--stores 200]
+                                    [--no-postgres | --no-sqlite] [--no-old]
 
 For each size N, a fresh SQLite database and (when a server answers at $NEWSMON_TEST_POSTGRES or
 postgresql+psycopg://postgres@127.0.0.1:5432/test) a fresh PostgreSQL database, created for the
@@ -436,6 +436,17 @@ def report(rows: list[dict[str, Any]]) -> None:
             f"{store['cpu_ms']:>12.2f}{store['wall_ms']:>9.2f} | "
             f"{runs['all_ms']:>12.2f}{runs['one_ms']:>8.2f}{runs['complete_ms']:>8.2f}"
         )
+    # the target: per-new-article CPU the same (within 20 %) at the smallest and largest size
+    for backend in dict.fromkeys(row["backend"] for row in rows):
+        mine = [row for row in rows if row["backend"] == backend]
+        if len(mine) < 2:
+            continue
+        small, large = min(mine, key=lambda r: r["size"]), max(mine, key=lambda r: r["size"])
+        print(
+            f"{backend}: {large['size']:,} / {small['size']:,} archived: store CPU "
+            f"x{large['store']['cpu_ms'] / small['store']['cpu_ms']:.2f}, lookup CPU "
+            f"x{large['lookup']['cpu_ms'] / small['lookup']['cpu_ms']:.2f}"
+        )
     old = [row for row in rows if "old" in row]
     if old:
         print("\nthe in-memory index each crawl loaded before (SQLite, in a child process):")
@@ -453,8 +464,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,1000000")
     parser.add_argument("--lookups", type=int, default=400)
-    parser.add_argument("--stores", type=int, default=60)
+    parser.add_argument("--stores", type=int, default=200)
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--no-old", action="store_true", help="skip the old in-memory index")
     parser.add_argument("--old-index", help=argparse.SUPPRESS)  # the child process's URL
     args = parser.parse_args()
@@ -466,9 +478,10 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for size in args.sizes:
-            url = f"sqlite:///{Path(folder) / f'dedup-{size}.db'}"
-            rows.append(run_one("sqlite", url, size, args))
-            print(f"  sqlite {size:,} done, load {load_average()}", file=sys.stderr)
+            if not args.no_sqlite:
+                url = f"sqlite:///{Path(folder) / f'dedup-{size}.db'}"
+                rows.append(run_one("sqlite", url, size, args))
+                print(f"  sqlite {size:,} done, load {load_average()}", file=sys.stderr)
             if args.no_postgres:
                 continue
             created = postgres_database()

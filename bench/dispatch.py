@@ -26,9 +26,10 @@ sys.path[:0] = [str(ROOT)]
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from newsmon.alerts.dispatch import dispatch_pending  # noqa: E402
+from newsmon.clock import utcnow  # noqa: E402
 from newsmon.config import parse_config  # noqa: E402
 from newsmon.storage import Database  # noqa: E402
-from newsmon.storage.models import Alert, Delivery, utcnow  # noqa: E402
+from newsmon.storage.models import Alert, Delivery  # noqa: E402
 
 
 def receiver(port_out: multiprocessing.connection.Connection, log_path: str) -> None:

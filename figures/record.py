@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-QUALIFIERS = ("exact", "approx", "at_least", "more_than", "up_to", "less_than", "range")
-
 
 @dataclass(frozen=True, slots=True)
 class Figure:

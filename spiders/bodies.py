@@ -10,11 +10,13 @@ import struct
 import zlib
 from gzip import GzipFile
 
+from newsmon.errors import NewsmonError
+
 GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 64 * 1024
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(NewsmonError):
     """The inflated body would exceed `crawl.max_size`."""
 
 

@@ -25,6 +25,7 @@ from scrapy.settings import Settings
 from scrapy.spiders import Spider
 
 from newsmon.alerts.assess import assess_sources
+from newsmon.clock import utcnow
 from newsmon.config import Config, ConfigError, Source
 from newsmon.spiders.interruption import Interruption, handle_stop_signals
 from newsmon.spiders.jobs import CrawlContext, SourceJob
@@ -51,7 +52,6 @@ from newsmon.storage.crawls import (
     start_run,
 )
 from newsmon.storage.db import DryRunDatabase
-from newsmon.storage.models import utcnow
 
 DUPLICATE_LOOKBACK = timedelta(days=30)  # copies are looked for among articles this recent
 REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

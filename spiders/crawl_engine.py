@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from newsmon.config import Config
+from newsmon.errors import NewsmonError
 
 log = logging.getLogger("newsmon.engine")
 
@@ -57,7 +58,7 @@ EXIT_CRASHED = 1
 _PR_SET_PDEATHSIG = 1
 
 
-class CrawlTargetError(Exception):
+class CrawlTargetError(NewsmonError):
     """The poll function cannot be imported; str() says which and why."""
 
 

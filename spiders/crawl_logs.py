@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 CONTEXT_FIELDS = ("source", "crawl_id", "run_id", "channel", "status", "counts", "seconds")
-LOG_FORMATS = ("text", "json")
 OWN_LOGGERS = ("newsmon",)
 
 

@@ -33,6 +33,7 @@ from typing import Protocol
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsmon.alerts.dispatch import dispatch_pending, send_digests
+from newsmon.clock import utcnow
 from newsmon.config import Config, ConfigError, load_config
 from newsmon.spiders.crawl_engine import (
     DEFAULT_CRAWL_TARGET,
@@ -48,7 +49,7 @@ from newsmon.storage import Database
 from newsmon.storage import daemon as daemon_rows
 from newsmon.storage.crawls import last_run_times, last_runs
 from newsmon.storage.lock import DaemonLock
-from newsmon.storage.models import CrawlRun, utcnow
+from newsmon.storage.models import CrawlRun
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any
 
+from newsmon.clock import utcnow
 from newsmon.config import Config
 from newsmon.spiders.crawl import (
     DUPLICATE_LOOKBACK,
@@ -48,7 +49,6 @@ from newsmon.spiders.sources import SPIDERS
 from newsmon.spiders.throttle import ConcurrencyBudget
 from newsmon.storage import Database
 from newsmon.storage.crawl_state import cached_robots
-from newsmon.storage.models import utcnow
 
 log = logging.getLogger("newsmon.engine")
 

@@ -14,6 +14,12 @@ Text: trafilatura with
 - `deduplicate=False`: trafilatura's cross-document cache would make one page's text depend on
   which pages the same worker saw before;
 - `include_links/images/formatting=False`: plain text, whose offsets figures point into.
+Then furniture lines it keeps are left out (spiders/furniture.py, with what the page shows
+around them: `PageSignals`), and when nothing is left a second reading tries the page's JSON-LD
+body, trafilatura without `favor_precision`, the <article> paragraphs and trafilatura's
+baseline (`second_reading`). A page the crawl reads was listed as an article by its feed,
+sitemap or listing, so text is never refused for looking unlike one: an empty result would
+silently drop an article's figures, a non-article's text rarely holds a sentence with one.
 
 Metadata, most reliable first: JSON-LD (`NewsArticle` and kin), OpenGraph/`article:*` meta,
 `<time datetime>`/`itemprop`, then trafilatura's own (htmldate for dates). Datetimes are
@@ -38,6 +44,8 @@ from lxml import html as lxml_html
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title
 from trafilatura.utils import load_html
 
+from newsmon.errors import NewsmonError
+from newsmon.spiders.furniture import strip_furniture
 from newsmon.spiders.urls import normalise_url, same_site
 
 log = logging.getLogger("newsmon.extract")
@@ -69,7 +77,7 @@ TRAFILATURA_OPTIONS: dict[str, Any] = {
 DATE_SEARCH: dict[str, Any] = {"extensive_search": True, "original_date": True}  # htmldate's
 
 
-class ExtractionError(Exception):
+class ExtractionError(NewsmonError):
     """A page newsmon cannot read an article from; `kind` is the error count's name."""
 
     def __init__(self, kind: str, message: str) -> None:
@@ -146,18 +154,15 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
         date_extraction_params=DATE_SEARCH,
         **TRAFILATURA_OPTIONS,
     )
-    text = normalise_text(document.text or "") if document is not None else ""
+    title = meta.title or (document.title if full and document else _trafilatura_title(tree))
+    page = PageSignals.of(tree, title)
+    text = _body(document.text if document is not None else None, page)
     if not text:
         # a second reading when trafilatura finds nothing: the body the page declares, else
-        # the paragraphs of its <article> (never the whole page: that is furniture)
-        text = second_reading(tree)
+        # trafilatura without its precision bias, the paragraphs of its <article>, its baseline
+        text = _body(second_reading(tree, url, page), page)
     if not text:
         raise ExtractionError("no_text", "no article text found")
-    title = meta.title or (document.title if full and document else _trafilatura_title(tree))
-    if title and text.split("\n", 1)[0] == " ".join(title.split()):
-        text = text.partition("\n")[2]  # the headline repeated as the body's first line
-        if not text:
-            raise ExtractionError("no_text", "no article text beyond the headline")
     authors = meta.authors or _split_authors(document.author if document else None)
     published = meta.published or parse_datetime(document.date if document else None)
     return ArticleRecord(
@@ -172,12 +177,83 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
     )
 
 
+@dataclass(frozen=True)
+class PageSignals:
+    """What the page shows around its text, for telling furniture and headlines from the body:
+    its headlines (the article's title, og:title, <title>), the texts of its links and buttons,
+    the lines of its code blocks and the texts of its comment forms (their rules and labels)."""
+
+    headlines: tuple[str, ...]
+    controls: frozenset[str]
+    code: frozenset[str]
+    comment_form: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, tree: lxml_html.HtmlElement, title: str | None) -> PageSignals:
+        found = [title or "", *tree.xpath("//title/text()")]
+        found += tree.xpath('//meta[@property="og:title" or @name="twitter:title"]/@content')
+        headlines = tuple({_squash(h) for h in found if len(_squash(h)) >= MIN_HEADLINE_CHARS})
+        controls = frozenset(_squash(node.text_content()) for node in tree.xpath("//a | //button"))
+        code = frozenset(
+            _squash(line)
+            for node in tree.xpath("//pre | //code")
+            for line in node.text_content().splitlines()
+        )
+        # the innermost block named "comment" that holds a form: a comment form with its rules
+        # ("comments are the readers' opinion"), which trafilatura may keep as a list
+        boxes = tree.xpath(
+            "//*[(contains(@id, 'comment') or contains(@class, 'comment'))"
+            " and .//form and not(.//*[(contains(@id, 'comment') or contains(@class, 'comment'))"
+            " and .//form])]"
+        )
+        comment_form = frozenset(
+            _squash(node.text_content()) for box in boxes for node in box.iter()
+        )
+        return cls(headlines, controls, code, comment_form - {""})
+
+    def is_headline(self, line: str) -> bool:
+        """The line repeats a headline: it is one, or holds one and little else (a headline
+        with the site's name, a kicker)."""
+        return any(
+            line in headline or (headline in line and len(line) <= 1.5 * len(headline))
+            for headline in self.headlines
+        )
+
+
+MIN_HEADLINE_CHARS = 15  # shorter "headlines" are site names and labels, found in any line
+NO_PAGE = PageSignals((), frozenset(), frozenset())
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _body(found: str | None, page: PageSignals = NO_PAGE) -> str:
+    """A reading's text, normalised, without the headline repeated as its first line and
+    without furniture lines (spiders/furniture.py)."""
+    text = normalise_text(found or "")
+    first = text.split("\n", 1)[0]
+    if first and len(first) <= MAX_HEADLINE_CHARS and page.is_headline(first):
+        text = text.partition("\n")[2]
+    if page.comment_form:
+        text = "\n".join(
+            line for line in text.split("\n") if line.removeprefix("- ") not in page.comment_form
+        )
+    return strip_furniture(text, page.controls if page is not NO_PAGE else None, page.code)
+
+
+MAX_HEADLINE_CHARS = 300
 MIN_FALLBACK_CHARS = 200  # shorter: a teaser or a caption, not an article
 
 
-def second_reading(tree: lxml_html.HtmlElement) -> str:
-    """The article text when trafilatura returned none: JSON-LD `articleBody`, else the
-    paragraphs inside <article>; "" when neither holds a plausible article."""
+def second_reading(
+    tree: lxml_html.HtmlElement, url: str | None, page: PageSignals = NO_PAGE
+) -> str:
+    """The article text when trafilatura's precise reading returned none, the first plausible
+    one of: JSON-LD `articleBody` (the body the page declares), trafilatura without
+    `favor_precision`, the paragraphs inside <article>, trafilatura's baseline (which reads the
+    page's <p> elements; never the whole page, which is furniture); "" when none holds an
+    article."""
     for node in _json_ld_articles(tree):
         body = node.get("articleBody")
         if isinstance(body, str):
@@ -186,9 +262,17 @@ def second_reading(tree: lxml_html.HtmlElement) -> str:
             )
             if len(text) >= MIN_FALLBACK_CHARS:
                 return text
-    paragraphs = (" ".join(p.text_content().split()) for p in tree.xpath("//article//p"))
-    text = "\n".join(p for p in paragraphs if p)
-    return text if len(text) >= MIN_FALLBACK_CHARS else ""
+    options = {**TRAFILATURA_OPTIONS, "favor_precision": False}
+    readings = (
+        lambda: trafilatura.extract(tree, url=url, with_metadata=False, **options) or "",
+        lambda: "\n".join(p.text_content() for p in tree.xpath("//article//p")),
+        lambda: trafilatura.baseline(tree)[1],
+    )
+    for read in readings:
+        text = _body(read(), page)
+        if len(text) >= MIN_FALLBACK_CHARS:
+            return text
+    return ""
 
 
 def _trafilatura_title(tree: lxml_html.HtmlElement) -> str | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from newsmon.config import Config
+from newsmon.errors import NewsmonError
 from newsmon.figures import assign_quantities, extract_figures
 from newsmon.spiders.extract import ArticleRecord, ExtractionError, extract_article, text_record
 from newsmon.spiders.topics import match_topics
@@ -18,7 +19,7 @@ FETCH_TIMEOUT = 30.0
 MAX_BYTES = 10 * 1024 * 1024
 
 
-class InputError(Exception):
+class InputError(NewsmonError):
     """A SOURCE that cannot be read; str() says which and why."""
 
 

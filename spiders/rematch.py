@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from newsmon.alerts.assess import assess_sources
 from newsmon.alerts.detect import assess_version
+from newsmon.clock import utcnow
 from newsmon.config import Config, Source
 from newsmon.figures import Figure as FigureRecord
 from newsmon.figures import assign_quantities, extract_figures
@@ -33,7 +34,7 @@ from newsmon.storage import Database
 from newsmon.storage import articles as store
 from newsmon.storage import rematch as rows
 from newsmon.storage.crawls import ensure_source
-from newsmon.storage.models import Article, Figure, SkippedArticle, utcnow
+from newsmon.storage.models import Article, Figure, SkippedArticle
 
 DUPLICATE_LOOKBACK = timedelta(days=30)
 

@@ -1,6 +1,11 @@
 """One Scrapy spider class per source `type` (feed, sitemap, page), sharing what every source
 does: a conditional request for the source document, then requests for the articles it lists
 that are new, or fresh enough to be checked for revisions.
+
+A source type is a settings class (a config.Source with `type: Literal["name"]`) and a
+SourceSpider subclass that reads its document, made known with `register_source`; the built-in
+settings classes live in config.py so that loading a config never imports Scrapy. Recipe:
+docs/development.md, "Add a source type".
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from lxml import etree
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from newsmon.clock import utcnow
+from newsmon.config import SOURCE_TYPES, FeedSource, PageSource, SitemapSource, Source
 from newsmon.spiders.bodies import BodyTooLarge, gunzip_bounded, is_gzip
 from newsmon.spiders.extract import parse_datetime
 from newsmon.spiders.failures import failure_kind
@@ -26,7 +33,6 @@ from newsmon.spiders.reach import SAME_ORIGIN, on_origin
 from newsmon.spiders.revisits import Known, decide_request
 from newsmon.spiders.urls import looks_like_article, normalise_url
 from newsmon.storage import articles as store
-from newsmon.storage.models import utcnow
 
 log = logging.getLogger("newsmon.crawl")
 
@@ -62,7 +68,7 @@ def _header(response: Response, name: str) -> str | None:
 
 class SourceSpider(scrapy.Spider):
     name = "newsmon"
-    source_type = ""
+    source_type = ""  # set by register_source
 
     def __init__(self, job: SourceJob, **kwargs: Any) -> None:
         super().__init__(name=f"{self.source_type}:{job.source.name}", **kwargs)
@@ -273,8 +279,6 @@ def _is_type(response: Response, types: tuple[str, ...], missing_ok: bool) -> bo
 class FeedSpider(SourceSpider):
     """RSS 0.9x/1.0/2.0 and Atom, read by feedparser (which copes with most broken XML)."""
 
-    source_type = "feed"
-
     def read_source(self, response: Response) -> Iterator[scrapy.Request]:
         yield from self.read_feed(response)
 
@@ -327,8 +331,6 @@ _XML_PARSER = etree.XMLParser(
 class SitemapSpider(SourceSpider):
     """Sitemap indexes (each child sitemap is read) and url sets, Google News ones included
     (`news:publication_date` and `lastmod` say when an entry changed)."""
-
-    source_type = "sitemap"
 
     def read_source(self, response: Response) -> Iterator[scrapy.Request]:
         body = self.inflated(response)
@@ -406,8 +408,6 @@ class PageSpider(SourceSpider):
     same-site, article-like-path heuristic; feeds it announces (`<link rel=alternate>`) are
     read too."""
 
-    source_type = "page"
-
     def read_source(self, response: Response) -> Iterator[scrapy.Request]:
         if not isinstance(response, TextResponse) or not _is_type(response, HTML_TYPES, True):
             self.source_error("not_html", response.url, "listing page is not HTML")
@@ -438,6 +438,17 @@ class PageSpider(SourceSpider):
         return any(on_origin(url, at, self.job.source.allowed_hosts) for at in self.origins)
 
 
-SPIDERS: dict[str, type[SourceSpider]] = {
-    spider.source_type: spider for spider in (FeedSpider, SitemapSpider, PageSpider)
-}
+SPIDERS: dict[str, type[SourceSpider]] = {}
+
+
+def register_source(settings: type[Source], spider: type[SourceSpider]) -> None:
+    """Make a source type known: config.yaml accepts its `type:` (validated by `settings`) and
+    a crawl reads such a source with `spider`."""
+    name = SOURCE_TYPES.register(settings)
+    spider.source_type = name
+    SPIDERS[name] = spider
+
+
+register_source(FeedSource, FeedSpider)
+register_source(SitemapSource, SitemapSpider)
+register_source(PageSource, PageSpider)

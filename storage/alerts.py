@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from newsmon.storage.models import Alert, ArticleVersion, Delivery, Figure, utcnow
+from newsmon.clock import utcnow
+from newsmon.storage.models import Alert, ArticleVersion, Delivery, Figure
+from newsmon.storage.tracks import differs
 
 
 def previous_version(session: Session, version: ArticleVersion) -> ArticleVersion | None:
@@ -215,13 +217,13 @@ class AlertRow:
 
 def list_alerts(
     session: Session,
+    min_change: Callable[[str], float],
     since: datetime | None = None,
     status: str | None = None,
-    relative_tolerance: dict[str, float] | None = None,
     limit: int | None = None,
 ) -> list[AlertRow]:
     """Alerts, newest first, with their deliveries; `status` keeps alerts having a delivery in
-    that status. `relative_tolerance` maps quantity -> min_change for corroboration counts."""
+    that status. `min_change` gives a quantity's min_change, for the corroboration counts."""
     query = select(Alert).options(selectinload(Alert.deliveries)).order_by(Alert.created_at.desc())
     if since is not None:
         query = query.where(Alert.created_at >= since)
@@ -232,30 +234,35 @@ def list_alerts(
     if limit is not None:
         query = query.limit(limit)
     alerts = list(session.scalars(query))
-    tolerances = relative_tolerance or {}
     return [
-        AlertRow(alert, corroboration_count(session, alert, tolerances.get(alert.quantity, 0.05)))
+        AlertRow(alert, corroboration_count(session, alert, min_change(alert.quantity)))
         for alert in alerts
     ]
 
 
 def corroboration_count(session: Session, alert: Alert, min_change: float) -> int:
-    """How many other articles restated the alert's value (within min_change)."""
+    """How many other articles restated the alert's value: a corroboration that does not
+    differ from it (tracks.differs, the rule the assessment itself applies)."""
     value = alert.payload.get("value")
     if not isinstance(value, int | float):
         return 0
-    tolerance = abs(value) * min_change
-    query = select(func.count(func.distinct(Figure.article_id))).where(
+    bound = abs(value) * min_change  # narrows the rows; differs() decides at the edge
+    query = select(Figure.article_id, Figure.value).where(
         Figure.quantity == alert.quantity,
         Figure.projection.is_(bool(alert.payload.get("projection"))),
         Figure.status == "corroboration",
-        Figure.value.between(value - tolerance, value + tolerance),
+        Figure.value.between(value - bound, value + bound),
     )
     if alert.article_id is not None:
         query = query.where(Figure.article_id != alert.article_id)
     if alert.figure_id is not None:
         query = query.where(Figure.id > alert.figure_id)
-    return session.scalar(query) or 0
+    restating = {
+        article_id
+        for article_id, reported in session.execute(query)
+        if not differs(reported, value, min_change)
+    }
+    return len(restating)
 
 
 def requeue_failed(

@@ -13,10 +13,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from newsmon.clock import iso
+from newsmon.errors import NewsmonError
 from newsmon.storage.models import Article, ArticleVersion, Figure, Source
 
 TIMELINE_FIELDS = (
@@ -145,7 +148,7 @@ def tracked_quantities(session: Session, topic: str | None = None) -> list[str]:
 MAX_ID = 2**63 - 1  # the largest id either backend can hold
 
 
-class ArticleNotFound(LookupError):
+class ArticleNotFound(NewsmonError, LookupError):
     """No stored article has that URL or id; str() says which."""
 
 
@@ -197,3 +200,75 @@ def version_diff(old: ArticleVersion, new: ArticleVersion, context: int = 1) -> 
         n=context,
         lineterm="",
     )
+
+
+def article_record(
+    session: Session, url_or_id: str, diff_versions: tuple[int, int] | None = None
+) -> dict[str, Any]:
+    """One stored article as `newsmon show --format json` gives it: metadata, its versions, the
+    figures of its latest version, and the diff of two versions (default: the last two).
+    Raises ArticleNotFound, or NewsmonError for a version number the article does not have."""
+    stored = find_article(session, url_or_id)
+    versions = {version.number: version for version in stored.versions}
+    old: ArticleVersion | None = None
+    new: ArticleVersion | None = None
+    if diff_versions is not None:
+        missing = [n for n in diff_versions if n not in versions]
+        if missing:
+            raise NewsmonError(
+                f"--diff: article {stored.id} has no version {missing[0]}; "
+                f"versions: {', '.join(map(str, versions)) or 'none'}"
+            )
+        old, new = (versions[n] for n in diff_versions)
+    elif len(stored.versions) >= 2:
+        old, new = stored.versions[-2], stored.versions[-1]
+    latest = stored.versions[-1] if stored.versions else None
+    return {
+        "id": stored.id,
+        "url": stored.url,
+        "title": stored.title,
+        "source": stored.source.name if stored.source else None,
+        "topics": sorted(topic.topic for topic in stored.topics),
+        "authors": stored.authors,
+        "language": stored.language,
+        "published_at": iso(stored.published_at),
+        "modified_at": iso(stored.modified_at),
+        "first_seen_at": iso(stored.first_seen_at),
+        "last_fetched_at": iso(stored.last_fetched_at),
+        "duplicate_of_id": stored.duplicate_of_id,
+        "versions": [
+            {
+                "number": v.number,
+                "fetched_at": iso(v.fetched_at),
+                "title": v.title,
+                "words": len(v.text.split()),
+                "figures": len(v.figures),
+            }
+            for v in stored.versions
+        ],
+        "figures": [_figure_record(f) for f in (latest.figures if latest else [])],
+        "diff": (
+            {"old": old.number, "new": new.number, "lines": list(version_diff(old, new))}
+            if old is not None and new is not None
+            else None
+        ),
+    }
+
+
+def _figure_record(f: Figure) -> dict[str, Any]:
+    return {
+        "text": f.text,
+        "value": f.value,
+        "low": f.low,
+        "high": f.high,
+        "qualifier": f.qualifier,
+        "unit": f.unit,
+        "quantity": f.quantity,
+        "assigned_by": f.assigned_by,
+        "per": f.per,
+        "change": f.change,
+        "role": f.role,
+        "attribution": f.attribution,
+        "forecast": f.projection,
+        "status": f.status,
+    }

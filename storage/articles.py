@@ -139,11 +139,6 @@ def save_source_validators(
     source.etag, source.last_modified = etag, last_modified
 
 
-def source_validators(session: Session, source_id: int) -> tuple[str | None, str | None]:
-    source = session.get_one(Source, source_id)
-    return source.etag, source.last_modified
-
-
 def forget_skipped(session: Session, url: str) -> None:
     """The URL is stored as an article now: it is no longer remembered as off-topic."""
     session.execute(delete(SkippedArticle).where(SkippedArticle.url == url))

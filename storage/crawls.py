@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from newsmon.storage.models import CrawlRun, Source, utcnow
+from newsmon.clock import utcnow
+from newsmon.storage.models import CrawlRun, Source
 
 RUN_COUNTERS = (
     "requests",

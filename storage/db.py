@@ -16,11 +16,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsmon.errors import NewsmonError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-class StorageError(Exception):
+class StorageError(NewsmonError):
     """The database cannot be opened or migrated; str() says which and why."""
 
 

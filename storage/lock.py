@@ -22,11 +22,12 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from newsmon.errors import NewsmonError
 from newsmon.storage import Database
 from newsmon.storage import daemon as daemon_rows
 
 
-class DaemonLockedError(Exception):
+class DaemonLockedError(NewsmonError):
     """Another daemon holds the lock; str() names it and the database."""
 
 

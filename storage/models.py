@@ -29,9 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from newsmon.clock import utcnow
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -137,7 +135,8 @@ class SimhashBlock(Base):
 
     __tablename__ = "simhash_blocks"
     # SQLite: the table is its own index on (block_key, article_id), so a lookup reads the
-    # hash and date from the index entry without a second read per candidate
+    # hash and date from the index entry without a second read per candidate; PostgreSQL: the
+    # primary key INCLUDEs simhash and first_seen_at (migration 0009) for the same reason
     __table_args__ = {"sqlite_with_rowid": False}
 
     block_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

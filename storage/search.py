@@ -5,7 +5,8 @@ plain words must all occur, `"an exact phrase"`, `word OR word` (OR binds looser
 AND), `-word` / `-"a phrase"` excludes. SQLite (FTS5, bm25 ranking) gets the query translated
 into MATCH syntax with every term quoted, so FTS5 operators or column filters typed by a user
 (`title:`, `NEAR`, `*`, `^`) are read as words, never as SQL or FTS5 syntax errors. PostgreSQL
-ranks with `ts_rank` over the generated `articles.search` column (title weight A, text B).
+ranks with `ts_rank` over the generated `articles.search` column (title weight A, text B) and
+finds phrases through the adjacent-pair index of storage.phrase_pairs.
 Both backends rank at most the newest RANK_WINDOW matches of a query (see search_articles).
 
 Snippets mark each match with MATCH_START / MATCH_END (control characters that cannot occur in
@@ -19,9 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
+from newsmon.errors import NewsmonError
 from newsmon.storage.models import Article, ArticleTopic, Source
+from newsmon.storage.phrase_pairs import PAIRS_FUNCTION, pairs_query
 from newsmon.storage.timeouts import StatementTimeout, statement_timeout
 
 MATCH_START = "\x02"
@@ -38,7 +42,7 @@ MAX_QUERY_TERMS = 32
 SEARCH_TIMEOUT = 10.0  # seconds
 
 
-class QueryError(ValueError):
+class QueryError(NewsmonError, ValueError):
     """A search query that cannot be run; str() says what to type instead."""
 
 
@@ -334,7 +338,10 @@ def _search_postgres(
     session: Session, query: str, filters: SearchFilters, limit: int, rank_window: int
 ) -> list[SearchHit]:
     tsquery = sa.func.websearch_to_tsquery(ENGLISH, sa.literal(query, sa.Text))
-    if session.scalar(sa.select(sa.func.numnode(tsquery))) == 0:
+    nodes, text = session.execute(
+        sa.select(sa.func.numnode(tsquery), sa.cast(tsquery, sa.Text))
+    ).one()
+    if nodes == 0:
         raise QueryError(
             f"search query {query!r} holds only very common words (the, a, of…), "
             "which are not indexed; add a more specific word"
@@ -344,10 +351,29 @@ def _search_postgres(
     # match: a query that matches more than rank_window articles ranks the newest rank_window
     # of them, as on SQLite. The GIN index finds the matches without reading their tsvectors
     # (plain words need no recheck); the heap rows it visits hold the filters' columns.
+    matching = sa.select(Article.id, search.label("search")).where(*_postgres_filters(filters))
+    pairs = pairs_query(text)
+    if pairs is None:
+        matching = matching.where(search.op("@@")(tsquery)).subquery("matching")
+    else:
+        # A phrase: the candidates are the articles holding its adjacent word pairs, from the
+        # pair index (storage.phrase_pairs); `@@` then checks each. OFFSET 0 keeps `@@` out of
+        # the index scan: ANDed with the word index, whose phrase matches need a recheck, it
+        # would recheck the pairs too, computing each candidate's pairs again (~1 ms).
+        pairs_of = getattr(sa.func, PAIRS_FUNCTION)(search)
+        candidates = (
+            matching.where(pairs_of.op("@@")(sa.cast(sa.literal(pairs, sa.Text), TSQUERY)))
+            .offset(0)
+            .subquery("candidates")
+        )
+        matching = (
+            sa.select(candidates.c.id, candidates.c.search)
+            .where(candidates.c.search.op("@@")(tsquery))
+            .subquery("matching")
+        )
     recent = (
-        sa.select(Article.id, search.label("search"))
-        .where(search.op("@@")(tsquery), *_postgres_filters(filters))
-        .order_by(Article.id.desc())
+        sa.select(matching.c.id, matching.c.search)
+        .order_by(matching.c.id.desc())
         .limit(rank_window)
         .subquery("recent")
     )

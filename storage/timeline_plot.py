@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from newsmon.errors import NewsmonError
 from newsmon.storage.archive import TimelineRow
 
 PLOT_SUFFIXES = (".png", ".svg")
@@ -19,7 +20,7 @@ MAX_LEGEND_ENTRIES = 12
 SETTING_STATUSES = ("new", "changed", "revised")
 
 
-class PlotError(ValueError):
+class PlotError(NewsmonError, ValueError):
     """The plot cannot be drawn as asked; str() says why."""
 
 

@@ -13,11 +13,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from newsmon.errors import EXIT_RUNTIME, NewsmonError
+
 PROGRESS_STEPS = 10_000  # SQLite virtual-machine steps between two clock checks (~1 ms)
 
 
-class StatementTimeout(Exception):
+class StatementTimeout(NewsmonError):
     """A statement ran past the limit and was stopped."""
+
+    exit_code = EXIT_RUNTIME
 
 
 @contextmanager

@@ -22,10 +22,11 @@ import time
 import uuid
 from collections.abc import Sequence
 
+from newsmon.clock import utcnow
 from newsmon.config import Config
 from newsmon.storage import Database
 from newsmon.storage.crawls import RunCounts, ensure_source, finish_run, start_run
-from newsmon.storage.models import Article, ArticleVersion, utcnow
+from newsmon.storage.models import Article, ArticleVersion
 
 STOP = threading.Event()
 

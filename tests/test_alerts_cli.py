@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from peers import Answer, HTTPPeer, Mailbox, free_port, smtp_server
 
 from newsmon.alerts.dispatch import dispatch_pending
+from newsmon.alerts.listing import alert_records
 from newsmon.cli import main
 from newsmon.config import load_config
 from newsmon.storage import Database
@@ -182,3 +183,31 @@ def test_current_lists_each_quantity_in_every_format(write_config, database_url)
     assert "sources disagree: Yonhap 3,000" in line
     unknown = CliRunner().invoke(main, ["--config", str(path), "current", "--topic", "nk"])
     assert unknown.exit_code == 2 and "--topic 'nk': no such topic" in unknown.output
+
+
+def test_repeated_counts_restatements_by_the_rule_the_assessment_uses(write_config, database_url):
+    # 3140 and 3150 are each within min_change (5%) of the value current when they came, so both
+    # are corroborations; but 3150 is 5% off the alert's 3000, which `differs` calls a change:
+    # only 3140 restates the alert, in the library and in the command alike
+    path = write(write_config, database_url, "    - {name: screen, type: console}\n")
+    config = load_config(path)
+    assert config.min_change("nk-troops/troops-in-russia") == 0.05
+    database = Database.open(config.storage.url)
+    for index, (outlet, value) in enumerate((("A", 3000), ("B", 3140), ("C", 3150))):
+        with database.session() as session:
+            publish(
+                session,
+                config,
+                url=f"http://127.0.0.1/{index}",
+                outlet=outlet,
+                published=T0 + timedelta(hours=index),
+                said=[Said(value)],
+            )
+    with database.session() as session:
+        library = alert_records(session, config)
+    database.dispose()
+    listed = json.loads(newsmon(path, "alerts", "--format", "json").output)
+    assert [(a["kind"], a["value"], a["repeated_by"]) for a in listed] == [("new_figure", 3000, 1)]
+    assert [(a["id"], a["repeated_by"], a["deliveries"]) for a in library] == [
+        (a["id"], a["repeated_by"], a["deliveries"]) for a in listed
+    ]

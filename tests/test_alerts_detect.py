@@ -123,7 +123,7 @@ def test_a_repeated_value_is_a_corroboration_counted_in_the_history(database: Da
         )
     with database.session() as session:
         statuses = session.scalars(select(Figure.status).order_by(Figure.id)).all()
-        rows = list_alerts(session, relative_tolerance={"nk-troops/troops-in-russia": 0.05})
+        rows = list_alerts(session, config.min_change)
     assert statuses == ["new", "corroboration", "corroboration"]
     assert [(row.alert.kind, row.repeated_by) for row in rows] == [("new_figure", 2)]
 

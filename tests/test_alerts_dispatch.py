@@ -20,10 +20,11 @@ from peers import Answer, HTTPPeer, Mailbox, free_port, smtp_server
 from sqlalchemy import select
 
 from newsmon.alerts.dispatch import CLAIM_LEASE, backoff, dispatch_pending, send_digests
+from newsmon.clock import utcnow
 from newsmon.config import Config, parse_config
 from newsmon.storage import Database
 from newsmon.storage import alerts as store
-from newsmon.storage.models import Alert, Delivery, utcnow
+from newsmon.storage.models import Alert, Delivery
 
 T0 = datetime(2024, 11, 1, 8, 0, tzinfo=UTC)
 TOPICS = (Path(__file__).parent.parent / "config.yaml").read_text().split("\nsources:")[0]

@@ -126,7 +126,7 @@ def test_each_channel_receives_exactly_the_alerts_of_each_stage(
             }
     # the restatement is counted in the alert history (`newsmon alerts`: "repeated")
     with database.session() as session:
-        rows = list_alerts(session, relative_tolerance={"nk-troops/troops-in-russia": 0.05})
+        rows = list_alerts(session, config.min_change)
         history = {row.alert.kind: row.repeated_by for row in rows}
     assert history == {"new_figure": 1, "figure_changed": 0, "article_revised": 0}
     first = hook.bodies()[0]

@@ -4,6 +4,7 @@ filters, highlighted snippets, every output format, and bad queries as one clear
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from click.testing import CliRunner
 from newsmon.cli import main
 from newsmon.storage import Database
 from newsmon.storage.models import Article
+from newsmon.storage.phrase_pairs import pairs_query
 from newsmon.storage.search import (
     MATCH_END,
     MATCH_START,
@@ -333,3 +335,85 @@ def test_stop_words_only(config_path: Path, database_url: str) -> None:
         assert result.exit_code == 0 and "Kursk" in result.output
     else:
         assert result.exit_code == 2 and "only very common words" in result.output
+
+
+# --- PostgreSQL phrases through the pair index (storage.phrase_pairs) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("tsquery", "pairs"),
+    [
+        ("'front' <-> 'line'", "'front line' | '*'"),
+        ("'troop'", None),  # no phrase: no pair needed
+        ("'a' <-> 'b' <-> 'c' & 'd'", "('a b' & 'b c') | '*'"),
+        ("'a' <-> 'b' | 'c' <-> 'd'", "('a b' | 'c d') | '*'"),
+        ("'a' <-> 'b' | 'c'", None),  # one side of the OR needs no pair
+        ("'front' <2> 'line'", None),  # a stop word between: not adjacent lexemes
+        ("!( 'a' <-> 'b' ) & 'c'", None),  # an excluded phrase narrows nothing
+        ("'it''s' <-> 'x'", "'it''s x' | '*'"),
+        ("'a':* <-> 'b'", None),  # a prefix is no single lexeme
+        ("'a' & & 'b'", None),  # text the parser does not know: no pair index
+    ],
+)
+def test_pairs_a_phrase_query_needs(tsquery: str, pairs: str | None) -> None:
+    assert pairs_query(tsquery) == pairs
+
+
+PHRASE_TEXTS = [
+    "The front line moved east. Officials said the line held.",
+    "A line at the front of the shop; officials said nothing.",
+    "Troops reached the front, then the line broke.",
+    "North-Korean troops at the front line, the ministry said.",
+    "Front lines everywhere: officials said so.",
+    "The state of the art and the front of the line.",
+]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"front line"',
+        '"officials said"',
+        '"north-korean troops"',
+        '"front of the line"',
+        '"front line" OR "officials said"',
+        'officials -"front line"',
+        '"line front"',
+    ],
+)
+def test_postgres_phrases_from_the_pair_index_are_the_phrase_matches(
+    database: Database, query: str
+) -> None:
+    """Every phrase query finds exactly the articles PostgreSQL's own `@@` finds: the pair index
+    only narrows the candidates, ranked in the same order."""
+    if database.dialect != "postgresql":
+        pytest.skip("PostgreSQL's phrase index")
+    with database.session() as session:
+        for number, text in enumerate(PHRASE_TEXTS):
+            session.add(Article(url=f"https://ex.org/{number}", title=f"story {number}", text=text))
+    with database.session() as session:
+        hits = search_articles(session, query, limit=50)
+        expected = session.scalars(
+            sa.text(
+                "SELECT url FROM articles, websearch_to_tsquery('english', :q) AS q "
+                "WHERE search @@ q ORDER BY ts_rank(search, q) DESC, id"
+            ),
+            {"q": query},
+        ).all()
+    assert [hit.url for hit in hits] == expected
+    assert expected or query == '"line front"'  # a phrase in the wrong order finds nothing
+
+
+def test_postgres_phrase_in_an_article_too_long_for_its_pairs(database: Database) -> None:
+    """An article whose pairs pass a tsvector's 1 MB is stored all the same, and its phrases
+    are found (it stays a candidate of every phrase query)."""
+    if database.dialect != "postgresql":
+        pytest.skip("PostgreSQL's phrase index")
+    words = " ".join(hashlib.sha1(str(n).encode()).hexdigest()[:20] for n in range(26_000))
+    with database.session() as session:
+        session.add(Article(url="https://ex.org/long", title="long", text="front line " + words))
+        session.add(Article(url="https://ex.org/short", title="short", text="the line in front"))
+    with database.session() as session:
+        assert [hit.url for hit in search_articles(session, '"front line"')] == [
+            "https://ex.org/long"
+        ]

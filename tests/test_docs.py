@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from pydantic import BaseModel
 
+import newsmon.alerts.channels  # noqa: F401 - registers the built-in channel types
 from newsmon import config
 from newsmon.cli import main
 
@@ -40,6 +41,9 @@ def _type_args(annotation: object) -> list[object]:
     found = [annotation]
     for arg in typing.get_args(annotation):
         found += _type_args(arg)
+    for registry in getattr(annotation, "__metadata__", ()):
+        if isinstance(registry, config.TypeRegistry):  # every registered source/channel type
+            found += list(registry.types.values())
     return found
 
 
@@ -56,6 +60,17 @@ def test_every_command_is_documented() -> None:
     commands = (DOCS / "commands.md").read_text()
     missing = [name for name in _commands(main) if f"`{name}" not in commands]
     assert missing == []
+
+
+def test_every_source_and_channel_type_is_documented() -> None:
+    reference = (DOCS / "configuration.md").read_text()
+    alerts = (DOCS / "alerts.md").read_text()
+    for registry in (config.SOURCE_TYPES, config.CHANNEL_TYPES):
+        assert registry.names(), registry.kind
+        missing = [name for name in registry.names() if f"`{name}`" not in reference]
+        assert missing == [], f"{registry.kind} types missing in configuration.md"
+    missing = [name for name in config.CHANNEL_TYPES.names() if f"`{name}`" not in alerts]
+    assert missing == [], "channel types missing in alerts.md"
 
 
 def test_every_config_key_is_documented() -> None:

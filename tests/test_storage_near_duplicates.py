@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
@@ -227,3 +228,20 @@ def test_run_history_and_lookup_are_read_through_indexes(database: Database) -> 
             assert "Seq Scan on crawl_runs" not in shown, shown
             assert "Seq Scan on simhash_blocks" not in shown, shown
             assert "Index" in shown, shown
+
+
+def test_postgres_lookup_reads_only_the_index(database: Database) -> None:
+    """The primary key carries the hash and date (migration 0009): a lookup needs no heap page
+    per block row it finds (~180 at 1M originals), so an index-only scan answers it."""
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite's table is its own index (WITHOUT ROWID)")
+    with database.session() as session, statements(database) as seen:
+        SimhashIndex(SINCE).candidates(session, 12345)
+    ((statement, parameters),) = seen
+    with database.engine.connect() as connection:
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        connection.exec_driver_sql("SET enable_bitmapscan = off")
+        shown = "\n".join(
+            str(row[0]) for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+        )
+    assert "Index Only Scan using pk_simhash_blocks" in shown, shown

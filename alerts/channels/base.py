@@ -1,14 +1,17 @@
-"""The one interface every alert channel implements."""
+"""The one interface every alert channel implements, and the registry of channel types."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import Any, Generic, TypeVar
 
+from newsmon.config import CHANNEL_TYPES, ChannelBase
+from newsmon.errors import NewsmonError
+
 Settings = TypeVar("Settings")
 
 
-class DeliveryError(Exception):
+class DeliveryError(NewsmonError):
     """A send that did not go through. `retry_after` (seconds) is the receiver's own wish (Slack's
     429 Retry-After); `permanent` means retrying cannot help (e.g. 404: a wrong webhook URL);
     `uncertain` means the receiver may have accepted it (a timeout or a cut connection after the
@@ -44,3 +47,12 @@ class Sender(ABC, Generic[Settings]):
 
     @abstractmethod
     def send(self, payloads: list[dict[str, Any]]) -> str: ...
+
+
+SENDERS: dict[str, type[Sender[Any]]] = {}
+
+
+def register_channel(settings: type[ChannelBase], sender: type[Sender[Any]]) -> None:
+    """Make a channel type known: config.yaml accepts its `type:` (validated by `settings`) and
+    the dispatcher delivers through `sender`. A channel module calls this once, at import."""
+    SENDERS[CHANNEL_TYPES.register(settings)] = sender

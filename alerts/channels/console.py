@@ -4,11 +4,15 @@ line starting with `[kind]`, then the facts, indented."""
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
-from newsmon.alerts.channels.base import Sender
+from newsmon.alerts.channels.base import Sender, register_channel
 from newsmon.alerts.wording import console_text
-from newsmon.config import ConsoleChannel
+from newsmon.config import ChannelBase
+
+
+class ConsoleChannel(ChannelBase):
+    type: Literal["console"]
 
 
 class ConsoleSender(Sender[ConsoleChannel]):
@@ -22,3 +26,6 @@ class ConsoleSender(Sender[ConsoleChannel]):
             stream.write(console_text(payload) + "\n")
         stream.flush()
         return f"printed {len(payloads)} line{'s' if len(payloads) != 1 else ''}"
+
+
+register_channel(ConsoleChannel, ConsoleSender)

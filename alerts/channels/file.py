@@ -5,10 +5,20 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
-from newsmon.alerts.channels.base import DeliveryError, Sender
-from newsmon.config import FileChannel
+from newsmon.alerts.channels.base import DeliveryError, Sender, register_channel
+from newsmon.config import ChannelBase
+
+
+class FileChannel(ChannelBase):
+    type: Literal["file"]
+    path: Path
+
+    def resolve_paths(self, base: Path) -> None:
+        if not self.path.is_absolute():
+            self.path = base / self.path
 
 
 class FileSender(Sender[FileChannel]):
@@ -29,3 +39,6 @@ class FileSender(Sender[FileChannel]):
         except OSError as exc:
             raise DeliveryError(f"cannot write {self.settings.path}: {exc.strerror}") from None
         return f"appended {len(payloads)} line{'s' if len(payloads) != 1 else ''}"
+
+
+register_channel(FileChannel, FileSender)

@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from newsmon.alerts.channels.base import DeliveryError
-from newsmon.storage.models import utcnow
+from newsmon.clock import utcnow
 
 USER_AGENT = "newsmon-alerts/0.1"
 

@@ -8,9 +8,11 @@ date token, which Slack always shows verbatim (the jsx-slack technique).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from newsmon.alerts.channels.base import Sender
+from pydantic import Field, SecretStr
+
+from newsmon.alerts.channels.base import Sender, register_channel
 from newsmon.alerts.channels.http_post import post_json
 from newsmon.alerts.wording import (
     KIND_WORDS,
@@ -21,7 +23,7 @@ from newsmon.alerts.wording import (
     source_line,
     what_happened,
 )
-from newsmon.config import SlackChannel
+from newsmon.config import ChannelBase
 
 FORMATTING_CHARACTERS = "*_~`"
 MAX_DIGEST_ALERTS = 15  # 3 blocks each, within Slack's 50 blocks per message
@@ -92,6 +94,12 @@ def message(payloads: list[dict[str, Any]], digest: bool) -> dict[str, Any]:
     return {"text": text, "blocks": blocks}
 
 
+class SlackChannel(ChannelBase):
+    type: Literal["slack"]
+    webhook_url: SecretStr
+    per_second: float | None = Field(default=1.0, gt=0)  # Slack: one message per second
+
+
 class SlackSender(Sender[SlackChannel]):
     def send(self, payloads: list[dict[str, Any]]) -> str:
         url = self.settings.webhook_url.get_secret_value()
@@ -100,3 +108,6 @@ class SlackSender(Sender[SlackChannel]):
             return post_json(url, message(payloads, digest=True), {}, timeout)
         answers = [post_json(url, message([p], digest=False), {}, timeout) for p in payloads]
         return answers[-1]
+
+
+register_channel(SlackChannel, SlackSender)

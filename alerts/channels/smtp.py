@@ -12,9 +12,11 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
 from html import escape
-from typing import Any
+from typing import Any, Literal
 
-from newsmon.alerts.channels.base import DeliveryError, Sender
+from pydantic import Field, SecretStr
+
+from newsmon.alerts.channels.base import DeliveryError, Sender, register_channel
 from newsmon.alerts.wording import (
     KIND_WORDS,
     change,
@@ -24,7 +26,7 @@ from newsmon.alerts.wording import (
     source_line,
     what_happened,
 )
-from newsmon.config import EmailChannel
+from newsmon.config import ChannelBase
 
 SUBJECT_PREFIX = "[newsmon] "
 
@@ -111,6 +113,17 @@ def build_message(settings: EmailChannel, payloads: list[dict[str, Any]]) -> Ema
     return mail
 
 
+class EmailChannel(ChannelBase):
+    type: Literal["email"]
+    host: str
+    port: int = Field(default=587, gt=0, lt=65536)
+    security: Literal["none", "starttls", "ssl"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    from_: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+
+
 class EmailSender(Sender[EmailChannel]):
     def send(self, payloads: list[dict[str, Any]]) -> str:
         if self.settings.mode == "digest":
@@ -168,3 +181,6 @@ class EmailSender(Sender[EmailChannel]):
             ) from None
         accepted = len(settings.to) - len(refused)
         return f"SMTP {settings.host}:{settings.port} accepted {accepted} recipient(s)"
+
+
+register_channel(EmailChannel, EmailSender)

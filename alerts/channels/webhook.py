@@ -4,17 +4,25 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Literal
 
-from newsmon.alerts.channels.base import Sender
+from pydantic import SecretStr
+
+from newsmon.alerts.channels.base import Sender, register_channel
 from newsmon.alerts.channels.http_post import post_json
-from newsmon.config import WebhookChannel
+from newsmon.config import ChannelBase
 
 
 def digest_key(payloads: list[dict[str, Any]]) -> str:
     """A digest's Idempotency-Key: the same alerts give the same key."""
     ids = "\n".join(sorted(p["id"] for p in payloads))
     return "digest-" + hashlib.sha256(ids.encode()).hexdigest()[:32]
+
+
+class WebhookChannel(ChannelBase):
+    type: Literal["webhook"]
+    url: SecretStr  # may carry a token in its query string
+    headers: dict[str, SecretStr] = {}
 
 
 class WebhookSender(Sender[WebhookChannel]):
@@ -31,3 +39,6 @@ class WebhookSender(Sender[WebhookChannel]):
             for payload in payloads
         ]
         return answers[-1]
+
+
+register_channel(WebhookChannel, WebhookSender)
