@@ -354,11 +354,16 @@ class Crawl(Strict):
 
 class Daemon(Strict):
     crawl_timeout: Duration = timedelta(minutes=15)  # a crawl running longer is killed
-    crawl_memory_limit: ByteSize = 2 * 1024**3  # address-space cap of a crawl child
+    crawl_memory_limit: ByteSize = 2 * 1024**3  # address-space cap of the crawl engine
     jitter: Duration = timedelta(seconds=30)
     misfire_grace: Duration = timedelta(minutes=5)
     dispatch_every: Duration = timedelta(seconds=30)
     heartbeat_every: Duration = timedelta(seconds=15)
+    # the long-lived crawl engine is replaced after this many polls, or above this memory
+    engine_max_polls: int = Field(default=1000, ge=1)
+    engine_max_rss: ByteSize = 1024**3
+    polls_at_once: int = Field(default=16, ge=1)  # polls the engine runs side by side
+    lag_warning: Duration = timedelta(seconds=60)  # warn when p95 poll lag exceeds this
 
 
 class Storage(Strict):

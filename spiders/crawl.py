@@ -154,6 +154,8 @@ def crawl_settings(config: Config) -> Settings:
                 "newsmon.spiders.reach.AddressGuard": 50,
                 "newsmon.spiders.pipeline.RequestCounter": 950,
                 "newsmon.spiders.throttle.SharedConcurrency": 990,
+                # after waiting for a slot: the time a daemon poll has left caps the download
+                "newsmon.spiders.deadline.PollDeadline": 995,
             },
         }
     )
@@ -203,7 +205,6 @@ def run_crawl(
     if dry_run:
         opened.dispose()
     started_at = utcnow()
-    duplicates = SimhashIndex(since=started_at - DUPLICATE_LOOKBACK)  # in the database
     pool = extraction_pool(worker_count(config))
     ingest_thread = ThreadPoolExecutor(1, thread_name_prefix="newsmon-ingest")
     with database.session() as session:
@@ -214,7 +215,7 @@ def run_crawl(
         database,
         pool,
         ingest_thread,
-        duplicates,
+        SimhashIndex(since=started_at - DUPLICATE_LOOKBACK),  # in the database
         started_at,
         robots,
         budget,
@@ -222,21 +223,7 @@ def run_crawl(
         refetch=refetch,
         explain=explain,
     )
-    jobs = []
-    with database.session() as session:
-        for source in sources:
-            row = ensure_source(session, source.name, source.url, source.type)
-            # the last run that read everything: a run cut short must not hide what it left
-            previous_run_at = last_complete_run_at(session, row.id)
-            run = start_run(session, row, started_at)
-            etag, modified = (None, None) if refetch else (row.etag, row.last_modified)
-            job = SourceJob(source, row.id, run.id, context, etag, modified, previous_run_at)
-            if not refetch:
-                job.documents = document_validators(session, row.id)
-            jobs.append(job)
-    quiet = _quiet_sources(database, config, [job.source_id for job in jobs], baseline)
-    for job in jobs:
-        job.quiet = job.source_id in quiet
+    jobs, quiet = open_jobs(context, sources, baseline)
     interruption = Interruption()
     crash: BaseException | None = None
     try:
@@ -257,9 +244,51 @@ def run_crawl(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         ingest_thread.shutdown(wait=True)
-        reports = _finish(database, jobs, interruption, crash)
-        _assess(database, config, jobs, quiet, reports)
+        cut = _why_cut(interruption, crash)
+        reports = close_jobs(database, config, jobs, quiet, cut, crashed=crash is not None)
+        for report in reports:
+            report.signum = interruption.signum
         database.dispose()
+    return reports
+
+
+def open_jobs(
+    context: CrawlContext, sources: Sequence[Source], baseline: bool = False
+) -> tuple[list[SourceJob], set[int]]:
+    """Start a run for each source (rows written: call it off the reactor thread); the jobs,
+    and the ids of the sources stored as a quiet baseline."""
+    jobs = []
+    database, refetch = context.database, context.refetch
+    with database.session() as session:
+        for source in sources:
+            row = ensure_source(session, source.name, source.url, source.type)
+            # the last run that read everything: a run cut short must not hide what it left
+            previous_run_at = last_complete_run_at(session, row.id)
+            run = start_run(session, row, context.started_at)
+            etag, modified = (None, None) if refetch else (row.etag, row.last_modified)
+            job = SourceJob(source, row.id, run.id, context, etag, modified, previous_run_at)
+            if not refetch:
+                job.documents = document_validators(session, row.id)
+            jobs.append(job)
+    quiet = _quiet_sources(database, context.config, [job.source_id for job in jobs], baseline)
+    for job in jobs:
+        job.quiet = job.source_id in quiet
+    return jobs, quiet
+
+
+def close_jobs(
+    database: Database,
+    config: Config,
+    jobs: list[SourceJob],
+    quiet: set[int],
+    cut: str | None = None,
+    crashed: bool = False,
+) -> list[SourceReport]:
+    """Close the runs and decide the alerts (rows written: call it off the reactor thread).
+    `cut`: why the crawl was stopped, for the sources it cut short; `crashed`: nothing it
+    did counts as complete."""
+    reports = _finish(database, jobs, cut, crashed)
+    _assess(database, config, jobs, quiet, reports)
     return reports
 
 
@@ -320,20 +349,19 @@ def _explain_alerts(database: Database, jobs: list[SourceJob], reports: list[Sou
 
 
 def _finish(
-    database: Database,
-    jobs: list[SourceJob],
-    interruption: Interruption,
-    crash: BaseException | None,
+    database: Database, jobs: list[SourceJob], cut: str | None, crashed: bool
 ) -> list[SourceReport]:
     """Close each source's run. A source's validators are saved only when its spider finished
     (everything it listed was stored or failed for a counted reason): a source cut short is
     read in full next time, and the articles it did store are not downloaded again."""
     reports = []
-    cut = _why_cut(interruption, crash)
     with database.session() as session:
-        save_robots(session, jobs[0].context.robots.fetched if jobs else {}, utcnow())
+        if jobs:  # what the cache fetched since its last save (a long-lived engine's is shared)
+            fetched = jobs[0].context.robots.fetched
+            batch = dict(fetched.popitem() for _ in range(len(fetched)))
+            save_robots(session, batch, utcnow())
         for job in jobs:
-            complete = job.complete and crash is None
+            complete = job.complete and not crashed
             keep = not database.dry_run  # a dry run's rows (runs, sources) were never kept
             # a limited source is read again next time for what it left
             save = complete and not job.left
@@ -356,9 +384,7 @@ def _finish(
                 status, message = "ok", job.first_error
             if keep:
                 finish_run(session, job.run_id, job.counts, status, message)
-            report = SourceReport(
-                job.source.name, job.run_id, status, job.counts, message, interruption.signum
-            )
+            report = SourceReport(job.source.name, job.run_id, status, job.counts, message)
             report.explanations = [lines for _, lines in job.explanations]
             reports.append(report)
     return reports

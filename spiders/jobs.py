@@ -30,6 +30,7 @@ class CrawlContext:
     on_progress: Callable[[SourceJob], None] | None = None
     refetch: bool = False  # ignore stored validators (source documents and articles) once
     explain: bool = False  # say, per article, what was decided and why
+    deadline: float | None = None  # time.time() by which a daemon poll must end (deadline.py)
     # article URLs some source already requested in this crawl: two sources listing the same
     # article (a feed and a sitemap) cost one download
     requested: set[str] = field(default_factory=set)

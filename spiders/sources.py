@@ -259,7 +259,8 @@ class SourceSpider(scrapy.Spider):
     def _count_error(self, kind: str, url: str, description: str) -> None:
         self.job.counts.error(kind)
         self.job.first_error = self.job.first_error or f"{url}: {description}"
-        log.warning("%s: %s: %s", self.job.source.name, url, description)
+        name = self.job.source.name  # as a field too: the crawl engine logs many sources' lines
+        log.warning("%s: %s: %s", name, url, description, extra={"source": name})
         self.job.progress()
 
 
