@@ -326,15 +326,25 @@ def alerts_test(app: App, channel_name: str) -> None:
     default="info",
     show_default=True,
 )
+@click.option(
+    "--role",
+    type=click.Choice(["both", "scheduler", "worker"]),
+    default="both",
+    show_default=True,
+    help="scheduler: enqueue due polls (one active, others stand by); worker: run polls from "
+    "the queue (daemon.broker_url); both: one process tree, no broker",
+)
 @click.option("--crawl-target", default=None, hidden=True, help="module:function (for tests)")
 @pass_app
-def run_command(app: App, log_format: str, log_level: str, crawl_target: str | None) -> None:
+def run_command(
+    app: App, log_format: str, log_level: str, role: str, crawl_target: str | None
+) -> None:
     """Run the daemon: crawl each source on its schedule, deliver alerts, until SIGTERM or Ctrl-C.
 
-    SIGHUP reloads the config. Only one daemon may run per database."""
+    SIGHUP reloads the config. Only one daemon (or active scheduler) may run per database."""
     import logging
 
-    from newsmon.scheduler import run_daemon
+    from newsmon.scheduler import run_daemon, run_queue_scheduler, run_queue_worker
     from newsmon.spiders.crawl_engine import DEFAULT_CRAWL_TARGET, CrawlTargetError
     from newsmon.spiders.crawl_logs import configure_logging
     from newsmon.spiders.daemon_process import DaemonOptions
@@ -342,6 +352,13 @@ def run_command(app: App, log_format: str, log_level: str, crawl_target: str | N
     from newsmon.storage.wait import open_when_ready
 
     config = app.config  # a config error: exit 2, before anything else
+    if role != "both":
+        from newsmon.spiders.poll_queue import BrokerMissingError, broker_url
+
+        try:
+            broker_url(config)
+        except BrokerMissingError as exc:
+            fail(str(exc))
     level = getattr(logging, log_level.upper())
     configure_logging(log_format, level)
     options = DaemonOptions(
@@ -357,15 +374,53 @@ def run_command(app: App, log_format: str, log_level: str, crawl_target: str | N
     app.adopt_database(database)
     lock = DaemonLock(database)
     try:
-        lock.acquire()
-        try:
-            status = run_daemon(config, database, options, lock)
-        finally:
-            lock.release()
+        if role == "worker":  # any number of workers: no lock
+            status = run_queue_worker(config, database, options)
+        elif role == "scheduler":
+            if not _stand_by(lock, stop):
+                return  # stopped while standing by
+            try:
+                status = run_queue_scheduler(config, database, options, lock)
+            finally:
+                lock.release()
+        else:
+            lock.acquire()
+            try:
+                status = run_daemon(config, database, options, lock)
+            finally:
+                lock.release()
     except (DaemonLockedError, CrawlTargetError) as exc:
         fail(str(exc))
     if status:
         sys.exit(status)
+
+
+STANDBY_RETRY = 2.0  # seconds between a standby scheduler's tries for the lock
+
+
+def _stand_by(lock: Any, stop: threading.Event) -> bool:
+    """A scheduler takes the election lock, or waits for it while another one is active (the
+    lock dies with its holder's connection, so a standby takes over within seconds).
+    False if stopped while waiting."""
+    import logging
+
+    from newsmon.storage.lock import DaemonLockedError
+
+    log = logging.getLogger("newsmon.daemon")
+    waiting = False
+    while not stop.is_set():
+        try:
+            lock.acquire()
+        except DaemonLockedError as exc:
+            if not waiting:
+                log.info("standing by: %s", str(exc).split(";")[0].replace("already ", ""))
+                waiting = True
+            stop.wait(STANDBY_RETRY)
+            continue
+        if waiting:
+            log.warning("taking over as the active scheduler")
+        return True
+    return False
 
 
 @main.command("status")

@@ -310,6 +310,24 @@ def run_daemon(
     return Daemon(config, database, options, timetable, lock).run()
 
 
+def run_queue_scheduler(
+    config: Config, database: Database, options: DaemonOptions, lock: DaemonLock
+) -> int:
+    """`newsmon run --role scheduler`: this schedule, each due poll enqueued for the workers."""
+    from newsmon.spiders.poll_queue import QueueScheduler
+
+    timetable = ApschedulerTimetable(config.daemon.polls_at_once)
+    return QueueScheduler(config, database, options, timetable, lock).run()
+
+
+def run_queue_worker(config: Config, database: Database, options: DaemonOptions) -> int:
+    """`newsmon run --role worker`: polls from the queue, in this worker's crawl engine; the
+    schedule only tells it how late each poll starts."""
+    from newsmon.spiders.poll_queue import run_worker
+
+    return run_worker(config, database, options, ApschedulerTimetable(1))
+
+
 def collect_status(config: Config, database: Database, now: datetime | None = None) -> StatusReport:
     """`newsmon status`: the daemon, each configured source's last run and next run, the outbox.
     The next run is the plan before jitter; None while the daemon is not running."""

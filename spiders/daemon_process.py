@@ -105,6 +105,9 @@ class DaemonOptions:
 class Daemon:
     """Runs until SIGTERM or SIGINT; `run()` returns the exit status."""
 
+    # runs left `running` at start were a dead daemon's (not so for the queue's scheduler role)
+    closes_orphaned_runs = True
+
     def __init__(
         self,
         config: Config,
@@ -143,10 +146,12 @@ class Daemon:
     def run(self) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, self._on_signal)
+        orphans = 0
         with self.database.session() as session:
-            orphans = daemon_rows.close_orphaned_runs(
-                session, "interrupted: the daemon stopped during the crawl"
-            )
+            if self.closes_orphaned_runs:
+                orphans = daemon_rows.close_orphaned_runs(
+                    session, "interrupted: the daemon stopped during the crawl"
+                )
             daemon_rows.beat(session, self.pid, self.host, self.started_at, utcnow())
         if orphans:
             log.warning("closed %d crawl run(s) left running by a previous daemon", orphans)
@@ -231,6 +236,10 @@ class Daemon:
             os._exit(1)  # worker threads would otherwise be joined at exit
         log.info("daemon stopped")
         return 0
+
+    def close_engine(self) -> None:
+        """Stop the crawl engine (a queue worker that runs `crawl` without `run`)."""
+        self._engine.close(STOP_GRACE)
 
     def _last_times(self) -> tuple[dict[str, datetime], dict[str, datetime]]:
         digests = [c.name for c in self.config.alerts.channels if c.mode == "digest"]
