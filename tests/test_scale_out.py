@@ -74,7 +74,8 @@ class NewsSite:
             f"<pubDate>Mon, 30 Nov 2026 0{n}:00:00 GMT</pubDate></item>"
             for n in range(ARTICLES)
         )
-        return f'<?xml version="1.0"?><rss version="2.0"><channel><title>wire</title>{items}</channel></rss>'
+        channel = f"<channel><title>wire</title>{items}</channel>"
+        return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
 
     @staticmethod
     def page(n: int) -> str:
@@ -156,11 +157,12 @@ def scale_config(
     crawl |= {"allow_private_addresses": True, "concurrency": 1}
     text = site_config(database_url, {"wire": ("feed", site.url + "/feed.xml")}, crawl,
                        {"wire": {"every": every}})  # fmt: skip
+    alerts = json.dumps(str(path.with_name("alerts.jsonl")))
     text += (
         "daemon: {jitter: 0s, heartbeat_every: 1s, misfire_grace: 30s, dispatch_every: 1s, "
         f"crawl_timeout: 20s, broker_visibility_timeout: 25s, broker_url: {broker.url}}}\n"
         "alerts:\n  channels:\n"
-        f"    - {{name: out, type: file, path: {json.dumps(str(path.with_name('alerts.jsonl')))}}}\n"
+        f"    - {{name: out, type: file, path: {alerts}}}\n"
     )
     path.write_text(text)
     return path
