@@ -5,7 +5,7 @@
 
 Starts a private redis-server on a free port (never the shared one), a Celery worker with the
 options `newsmon run --role worker` uses (threads pool, acks_late, task_reject_on_worker_lost,
-prefetch 1) and:
+prefetch 1, lost polls looked for every second) and:
 1. enqueues N no-op polls as fast as it can and prints enqueue->start latency p50/p95/max, the
    broker's CPU per poll (redis-server's utime+stime from /proc) and the worker's CPU per poll;
 2. starts a poll that sleeps, SIGKILLs the worker mid-poll, starts a second worker and prints how
@@ -22,10 +22,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from celery import Celery
+
+from newsmon.spiders.poll_queue import restore_lost_polls
 
 TICK = os.sysconf("SC_CLK_TCK")
 VISIBILITY = 5.0
@@ -39,11 +42,7 @@ def make_app(broker: str) -> Celery:
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={
-            "visibility_timeout": VISIBILITY,
-            "unacked_restore_interval": 1,
-            "unacked_restore_throttle": 1,
-        },
+        broker_transport_options={"visibility_timeout": VISIBILITY},
         worker_hijack_root_logger=False,
     )
 
@@ -103,6 +102,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         app = make_app(args.worker)
+        # as `newsmon run --role worker` does: lost polls looked for every second
+        threading.Thread(
+            target=restore_lost_polls, args=(app, 1.0, threading.Event()), daemon=True
+        ).start()
         app.Worker(pool="threads", concurrency=args.concurrency, loglevel="WARNING").start()
         return
 

@@ -81,18 +81,41 @@ def make_queue_app(config: Config) -> Celery:
         broker_connection_retry=True,
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # a broker restart is waited out, never fatal
-        broker_transport_options={
-            "visibility_timeout": visibility,
-            # look for abandoned polls often enough to redo them soon after the timeout
-            "unacked_restore_interval": max(1, min(10, int(visibility / 10))),
-            "unacked_restore_throttle": 1,
-        },
+        broker_transport_options={"visibility_timeout": visibility},
         task_publish_retry_policy={"max_retries": 3, "interval_start": 0.5, "interval_step": 1},
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
         worker_send_task_events=False,
     )
     return app
+
+
+def restore_every(config: Config) -> float:
+    """How often a worker hands abandoned polls back: often enough to redo them soon after
+    their visibility timeout, at most every 10 s."""
+    return max(1.0, min(10.0, config.daemon.broker_visibility_timeout.total_seconds() / 10))
+
+
+def restore_lost_polls(app: Celery, every: float, stop: threading.Event) -> None:
+    """Put polls whose worker died (unacknowledged past the visibility timeout) back in the
+    queue, every `every` seconds until `stop`.
+
+    kombu's Redis transport does this itself, but (kombu 5.6) only about every 100 s: a lost
+    poll would wait that long on top of its visibility timeout. This calls the transport's own
+    restore (under its mutex, so workers doing it at once restore each message once)."""
+    connection = None
+    while not stop.wait(every):
+        try:
+            if connection is None:
+                connection = app.connection_for_write()
+            connection.default_channel.qos.restore_visible(num=100, interval=1)
+        except (redis.RedisError, OperationalError, OSError) as exc:
+            log.debug("restoring lost polls failed (%s); trying again", type(exc).__name__)
+            if connection is not None:
+                connection.release()
+            connection = None
+    if connection is not None:
+        connection.release()
 
 
 def _markers(config: Config) -> redis.Redis:
@@ -203,9 +226,18 @@ def run_worker(
         without_mingle=True,
         loglevel=logging.getLevelName(options.log_level),
     )
+    restorer_stop = threading.Event()
+    restorer = threading.Thread(
+        target=restore_lost_polls,
+        args=(app, restore_every(config), restorer_stop),
+        name="newsmon-restore-lost-polls",
+        daemon=True,
+    )
+    restorer.start()
     try:
         worker.start()
     finally:
+        restorer_stop.set()
         daemon.stopping.set()
         daemon.close_engine()
     log.info("worker stopped")
