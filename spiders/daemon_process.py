@@ -248,12 +248,14 @@ class Daemon:
 
     # --- jobs ------------------------------------------------------------------------------------
 
-    def crawl(self, source_name: str) -> None:
+    def crawl(self, source_name: str, crawl_id: str | None = None) -> None:
+        """One poll of `source_name`; `crawl_id` ties its log lines together (a queue worker
+        keeps the one the scheduler logged when it enqueued the poll)."""
         config = self.config
         source = next((s for s in config.sources if s.name == source_name), None)
         if source is None or self.stopping.is_set() or not self.active.is_set():
             return  # removed by a reload, stopping, or paused without the lock
-        crawl_id = uuid.uuid4().hex[:8]
+        crawl_id = crawl_id or uuid.uuid4().hex[:8]
         context = {"source": source_name, "crawl_id": crawl_id}
         started_at = utcnow()
         with self.database.session() as session:
@@ -381,9 +383,9 @@ class Daemon:
             detail = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()
             problem = f"database unreachable ({detail[0] if detail else type(exc).__name__})"
         self._set_active(problem)
-        self._warn_if_behind()
+        self.warn_if_behind()
 
-    def _warn_if_behind(self) -> None:
+    def warn_if_behind(self) -> None:
         """A warning (at most once a minute) while the polls start later than `lag_warning`."""
         threshold = self.config.daemon.lag_warning.total_seconds()
         report = self.lag.behind(threshold, time.monotonic())

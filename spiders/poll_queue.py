@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
@@ -34,6 +35,7 @@ from newsmon.config import Config
 from newsmon.spiders.daemon_process import Daemon, DaemonOptions, Timetable
 from newsmon.storage import Database
 from newsmon.storage import daemon as daemon_rows
+from newsmon.storage.lock import DaemonLock
 
 log = logging.getLogger("newsmon.queue")
 
@@ -118,6 +120,11 @@ def restore_lost_polls(app: Celery, every: float, stop: threading.Event) -> None
         connection.release()
 
 
+def _warn_while_running(daemon: Daemon, every: float, stop: threading.Event) -> None:
+    while not stop.wait(every):
+        daemon.warn_if_behind()
+
+
 def _markers(config: Config) -> redis.Redis:
     return redis.Redis.from_url(broker_url(config), socket_timeout=10, socket_connect_timeout=10)
 
@@ -139,7 +146,7 @@ class QueueScheduler(Daemon):
 
     def __init__(
         self, config: Config, database: Database, options: DaemonOptions, timetable: Timetable,
-        lock: Any = None,
+        lock: DaemonLock | None = None,
     ) -> None:  # fmt: skip
         super().__init__(config, database, options, timetable, lock)
         self._app = make_queue_app(config)
@@ -150,13 +157,13 @@ class QueueScheduler(Daemon):
         super().reload()
         self._fingerprint = config_fingerprint(self.config)
 
-    def crawl(self, source_name: str) -> None:
+    def crawl(self, source_name: str, crawl_id: str | None = None) -> None:
         config = self.config
         if not any(s.name == source_name for s in config.sources):
             return
         if self.stopping.is_set() or not self.active.is_set():
             return
-        crawl_id = uuid.uuid4().hex[:8]
+        crawl_id = crawl_id or uuid.uuid4().hex[:8]
         context = {"source": source_name, "crawl_id": crawl_id}
         marker = MARKER_PREFIX + source_name
         try:
@@ -164,8 +171,17 @@ class QueueScheduler(Daemon):
                 log.info("poll not enqueued: the last one is still queued or running",
                          extra=context)  # fmt: skip
                 return
+        except redis.RedisError as exc:
+            log.warning("poll not enqueued: broker %s unreachable (%s); the next run retries",
+                        safe_broker_url(config), type(exc).__name__, extra=context)  # fmt: skip
+            return
+        try:
             self._app.send_task(POLL_TASK, args=(source_name, crawl_id, self._fingerprint))
         except (redis.RedisError, OperationalError) as exc:
+            # not sent: free the source for its next run (a broker that lost everything has no
+            # marker left to free)
+            with contextlib.suppress(redis.RedisError):
+                self._markers.delete(marker)
             log.warning("poll not enqueued: broker %s unreachable (%s); the next run retries",
                         safe_broker_url(config), type(exc).__name__, extra=context)  # fmt: skip
             return
@@ -208,7 +224,7 @@ def run_worker(
         if closed:
             log.warning("redoing a poll whose worker died", extra=context)
         try:
-            daemon.crawl(source_name)
+            daemon.crawl(source_name, crawl_id)
         finally:
             try:
                 markers.delete(MARKER_PREFIX + source_name)
@@ -234,6 +250,12 @@ def run_worker(
         daemon=True,
     )
     restorer.start()
+    # the lag of the polls this worker starts, warned about as the daemon does on its heartbeat
+    lag_every = config.daemon.heartbeat_every.total_seconds()
+    threading.Thread(
+        target=_warn_while_running, args=(daemon, lag_every, restorer_stop),
+        name="newsmon-lag-warning", daemon=True,
+    ).start()  # fmt: skip
     try:
         worker.start()
     finally:

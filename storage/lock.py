@@ -6,6 +6,8 @@ connection kept open for the daemon's lifetime; the holder is named from its hea
 cases the kernel or the server releases the lock when the daemon's process ends, however it ends.
 The advisory lock also ends with its connection, so the daemon checks it on every heartbeat
 (`DaemonLock.held`) and takes it again after an outage, unless another daemon was quicker.
+The same lock elects the active scheduler of `newsmon run --role scheduler`: a standby retries
+`acquire()` until the active one's connection, and so its lock, is gone.
 """
 
 from __future__ import annotations
