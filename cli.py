@@ -376,13 +376,8 @@ def run_command(
     try:
         if role == "worker":  # any number of workers: no lock
             status = run_queue_worker(config, database, options)
-        elif role == "scheduler":
-            if not _stand_by(lock, stop):
-                return  # stopped while standing by
-            try:
-                status = run_queue_scheduler(config, database, options, lock)
-            finally:
-                lock.release()
+        elif role == "scheduler":  # one active, the others stand by
+            status = run_queue_scheduler(config, database, options, lock, stop)
         else:
             lock.acquire()
             try:
@@ -393,34 +388,6 @@ def run_command(
         fail(str(exc))
     if status:
         sys.exit(status)
-
-
-STANDBY_RETRY = 2.0  # seconds between a standby scheduler's tries for the lock
-
-
-def _stand_by(lock: Any, stop: threading.Event) -> bool:
-    """A scheduler takes the election lock, or waits for it while another one is active (the
-    lock dies with its holder's connection, so a standby takes over within seconds).
-    False if stopped while waiting."""
-    import logging
-
-    from newsmon.storage.lock import DaemonLockedError
-
-    log = logging.getLogger("newsmon.daemon")
-    waiting = False
-    while not stop.is_set():
-        try:
-            lock.acquire()
-        except DaemonLockedError as exc:
-            if not waiting:
-                log.info("standing by: %s", str(exc).split(";")[0].replace("already ", ""))
-                waiting = True
-            stop.wait(STANDBY_RETRY)
-            continue
-        if waiting:
-            log.warning("taking over as the active scheduler")
-        return True
-    return False
 
 
 @main.command("status")
