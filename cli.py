@@ -296,15 +296,25 @@ def alerts_test(app: App, channel_name: str) -> None:
     default="info",
     show_default=True,
 )
+@click.option(
+    "--role",
+    type=click.Choice(["both", "scheduler", "worker"]),
+    default="both",
+    show_default=True,
+    help="scheduler: enqueue due polls (one active, others stand by); worker: run polls from "
+    "the queue (daemon.broker_url); both: one process tree, no broker",
+)
 @click.option("--crawl-target", default=None, hidden=True, help="module:function (for tests)")
 @pass_app
-def run_command(app: App, log_format: str, log_level: str, crawl_target: str | None) -> None:
+def run_command(
+    app: App, log_format: str, log_level: str, role: str, crawl_target: str | None
+) -> None:
     """Run the daemon: crawl each source on its schedule, deliver alerts, until SIGTERM or Ctrl-C.
 
-    SIGHUP reloads the config. Only one daemon may run per database."""
+    SIGHUP reloads the config. Only one daemon (or active scheduler) may run per database."""
     import logging
 
-    from newsmon.scheduler import run_daemon
+    from newsmon.scheduler import run_daemon, run_queue_scheduler, run_queue_worker
     from newsmon.spiders.crawl_engine import DEFAULT_CRAWL_TARGET
     from newsmon.spiders.crawl_logs import configure_logging
     from newsmon.spiders.daemon_process import DaemonOptions
@@ -312,6 +322,10 @@ def run_command(app: App, log_format: str, log_level: str, crawl_target: str | N
     from newsmon.storage.wait import open_when_ready
 
     config = app.config  # a config error: exit 2, before anything else
+    if role != "both":
+        from newsmon.spiders.poll_queue import broker_url
+
+        broker_url(config)  # no broker for a role: one line, exit 2 (a NewsmonError)
     level = getattr(logging, log_level.upper())
     configure_logging(log_format, level)
     options = DaemonOptions(
@@ -326,11 +340,16 @@ def run_command(app: App, log_format: str, log_level: str, crawl_target: str | N
         return  # stopped while waiting
     app.adopt_database(database)
     lock = DaemonLock(database)
-    lock.acquire()
-    try:
-        status = run_daemon(config, database, options, lock)
-    finally:
-        lock.release()
+    if role == "worker":  # any number of workers: no lock
+        status = run_queue_worker(config, database, options)
+    elif role == "scheduler":  # one active, the others stand by
+        status = run_queue_scheduler(config, database, options, lock, stop)
+    else:
+        lock.acquire()
+        try:
+            status = run_daemon(config, database, options, lock)
+        finally:
+            lock.release()
     if status:
         sys.exit(status)
 

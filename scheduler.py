@@ -20,8 +20,10 @@ source runs next as this schedule plans it (before jitter).
 
 from __future__ import annotations
 
+import logging
 import random
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,6 +41,9 @@ from newsmon.storage import Database
 from newsmon.storage.lock import DaemonLock
 from newsmon.storage.status import StatusReport, read_status
 
+log = logging.getLogger("newsmon.daemon")
+
+STANDBY_RETRY = 2.0  # seconds between a standby scheduler's tries for the lock
 CRAWL_EXECUTOR = "crawls"  # crawls wait on child processes; their own pool keeps alerts flowing
 MAX_PARALLEL_CRAWLS = 16  # polls at once (daemon.polls_at_once)
 DISPATCH_JOB = "dispatch"
@@ -310,6 +315,39 @@ def run_daemon(
     """`newsmon run`: the daemon on this schedule until SIGTERM or SIGINT; the exit status."""
     timetable = ApschedulerTimetable(config.daemon.polls_at_once)
     return Daemon(config, database, options, timetable, lock).run()
+
+
+def run_queue_scheduler(
+    config: Config,
+    database: Database,
+    options: DaemonOptions,
+    lock: DaemonLock,
+    stop: threading.Event,
+) -> int:
+    """`newsmon run --role scheduler`: this schedule, each due poll enqueued for the workers.
+    It stands by while another scheduler holds the lock (`stop` ends the wait: exit 0)."""
+    from newsmon.spiders.poll_queue import QueueScheduler
+
+    def waiting(holder: str) -> None:
+        log.info("standing by: %s", holder)
+
+    if not lock.acquire_when_free(stop, waiting, STANDBY_RETRY):
+        return 0
+    if lock.waited:
+        log.warning("taking over as the active scheduler")
+    try:
+        timetable = ApschedulerTimetable(config.daemon.polls_at_once)
+        return QueueScheduler(config, database, options, timetable, lock).run()
+    finally:
+        lock.release()
+
+
+def run_queue_worker(config: Config, database: Database, options: DaemonOptions) -> int:
+    """`newsmon run --role worker`: polls from the queue, in this worker's crawl engine; the
+    schedule only tells it how late each poll starts."""
+    from newsmon.spiders.poll_queue import run_worker
+
+    return run_worker(config, database, options, ApschedulerTimetable(1))
 
 
 def collect_status(config: Config, database: Database, now: datetime | None = None) -> StatusReport:

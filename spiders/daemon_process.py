@@ -106,6 +106,9 @@ class DaemonOptions:
 class Daemon:
     """Runs until SIGTERM or SIGINT; `run()` returns the exit status."""
 
+    # runs left `running` at start were a dead daemon's (not so for the queue's scheduler role)
+    closes_orphaned_runs = True
+
     def __init__(
         self,
         config: Config,
@@ -144,10 +147,12 @@ class Daemon:
     def run(self) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, self._on_signal)
+        orphans = 0
         with self.database.session() as session:
-            orphans = daemon_rows.close_orphaned_runs(
-                session, "interrupted: the daemon stopped during the crawl"
-            )
+            if self.closes_orphaned_runs:
+                orphans = daemon_rows.close_orphaned_runs(
+                    session, "interrupted: the daemon stopped during the crawl"
+                )
             daemon_rows.beat(session, self.pid, self.host, self.started_at, utcnow())
         if orphans:
             log.warning("closed %d crawl run(s) left running by a previous daemon", orphans)
@@ -233,6 +238,10 @@ class Daemon:
         log.info("daemon stopped")
         return 0
 
+    def close_engine(self) -> None:
+        """Stop the crawl engine (a queue worker that runs `crawl` without `run`)."""
+        self._engine.close(STOP_GRACE)
+
     def _last_times(self) -> tuple[dict[str, datetime], dict[str, datetime]]:
         digests = [c.name for c in self.config.alerts.channels if c.mode == "digest"]
         with self.database.session() as session:
@@ -240,12 +249,14 @@ class Daemon:
 
     # --- jobs ------------------------------------------------------------------------------------
 
-    def crawl(self, source_name: str) -> None:
+    def crawl(self, source_name: str, crawl_id: str | None = None) -> None:
+        """One poll of `source_name`; `crawl_id` ties its log lines together (a queue worker
+        keeps the one the scheduler logged when it enqueued the poll)."""
         config = self.config
         source = next((s for s in config.sources if s.name == source_name), None)
         if source is None or self.stopping.is_set() or not self.active.is_set():
             return  # removed by a reload, stopping, or paused without the lock
-        crawl_id = uuid.uuid4().hex[:8]
+        crawl_id = crawl_id or uuid.uuid4().hex[:8]
         context = {"source": source_name, "crawl_id": crawl_id}
         started_at = utcnow()
         with self.database.session() as session:
@@ -373,9 +384,9 @@ class Daemon:
             detail = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()
             problem = f"database unreachable ({detail[0] if detail else type(exc).__name__})"
         self._set_active(problem)
-        self._warn_if_behind()
+        self.warn_if_behind()
 
-    def _warn_if_behind(self) -> None:
+    def warn_if_behind(self) -> None:
         """A warning (at most once a minute) while the polls start later than `lag_warning`."""
         threshold = self.config.daemon.lag_warning.total_seconds()
         report = self.lag.behind(threshold, time.monotonic())
