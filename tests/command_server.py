@@ -43,15 +43,13 @@ from typing import Any, NoReturn
 # child installs the one Scrapy's settings ask for)
 PRELOAD = (
     "newsmon.cli",
-    "newsmon.scheduler",
+    "newsmon.scheduler",  # the daemon, its crawl engine and the dispatcher
     "newsmon.spiders.crawl",
-    "newsmon.spiders.crawl_logs",
-    "newsmon.spiders.isolation",
+    "newsmon.spiders.poll",
     "newsmon.spiders.reading",
     "newsmon.spiders.rematch",
     "newsmon.storage.lock",
     "newsmon.storage.wait",
-    "newsmon.alerts.dispatch",
     "trafilatura",
     "sqlalchemy.dialects.sqlite",
     "sqlalchemy.dialects.postgresql.psycopg",

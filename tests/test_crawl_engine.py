@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -23,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from cli_process import start_newsmon
 from sqlalchemy import select
 
 from newsmon.storage import Database
@@ -105,9 +105,12 @@ class Daemon:
     def __init__(self, config: Path) -> None:
         self.log_path = config.with_name(f"daemon-{uuid.uuid4().hex[:6]}.log")
         with self.log_path.open("w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "newsmon.cli", "--config", str(config), "run"]
-                + ["--log-format", "json"],
+            self.process = start_newsmon(
+                "--config",
+                config,
+                "run",
+                "--log-format",
+                "json",
                 cwd=ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,
