@@ -31,7 +31,7 @@ from newsmon.storage.timeouts import StatementTimeout, statement_timeout
 MATCH_START = "\x02"
 MATCH_END = "\x03"
 SNIPPET_WORDS = 24
-RANK_WINDOW = 10_000  # both backends rank at most this many (the newest) matches of a query
+RANK_WINDOW = 2_000  # both backends rank at most this many (the newest) matches of a query
 TITLE_WEIGHT = 10.0  # SQLite bm25 column weight of the title against the text's 1.0
 
 

@@ -22,6 +22,7 @@ from newsmon.storage.phrase_pairs import pairs_query
 from newsmon.storage.search import (
     MATCH_END,
     MATCH_START,
+    RANK_WINDOW,
     QueryError,
     SearchFilters,
     SearchHit,
@@ -205,6 +206,25 @@ def test_ranks_the_newest_matches_of_a_very_common_query(database, archive) -> N
     # "kursk" (stored first) is left out: "front" and "pentagon-troops" are the newest two
     assert sorted(found) == ["front", "pentagon-troops"]
     assert [name for name in ranked(everything) if name != "kursk"] == found
+
+
+def test_by_default_the_newest_2000_matches_are_ranked(database: Database) -> None:
+    """An article stored before 2,000 newer matches is not found by a query they all match,
+    even with the query in its title (it would rank first); a narrower query still finds it."""
+    assert RANK_WINDOW == 2_000
+    first_seen = datetime(2024, 10, 1, tzinfo=UTC)
+    with database.session() as session:
+        session.execute(
+            sa.insert(Article),
+            [{"url": "https://example.org/oldest", "title": "Zeppelin zeppelin zeppelin",
+              "text": "A zeppelin over Kursk.", "authors": [], "first_seen_at": first_seen}]
+            + [{"url": f"https://example.org/newer-{n}", "title": "Notice",
+                "text": "A zeppelin was seen.", "authors": [], "first_seen_at": first_seen}
+               for n in range(RANK_WINDOW)],
+        )  # fmt: skip
+    found = search(database, "zeppelin", limit=RANK_WINDOW + 1)
+    assert len(found) == RANK_WINDOW and "oldest" not in found
+    assert search(database, "zeppelin kursk") == ["oldest"]
 
 
 @pytest.mark.parametrize(
