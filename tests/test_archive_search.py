@@ -227,6 +227,24 @@ def test_by_default_the_newest_2000_matches_are_ranked(database: Database) -> No
     assert search(database, "zeppelin kursk") == ["oldest"]
 
 
+def test_the_window_holds_the_newest_matches_however_old_they_are(database: Database) -> None:
+    """Matches stored long before many newer articles that do not match are still the newest
+    matches (PostgreSQL looks for them among ever wider ranges of the newest ids)."""
+    first_seen = datetime(2024, 10, 1, tzinfo=UTC)
+    with database.session() as session:
+        session.execute(
+            sa.insert(Article),
+            [{"url": f"https://example.org/match-{n}", "title": "Zeppelin",
+              "text": "A zeppelin " * n, "authors": [], "first_seen_at": first_seen}
+             for n in (3, 2, 1)]  # the most mentions first
+            + [{"url": f"https://example.org/notice-{n}", "title": "Notice", "text": "None.",
+                "authors": [], "first_seen_at": first_seen} for n in range(60)],
+        )  # fmt: skip
+    with database.session() as session:
+        hits = search_articles(session, "zeppelin", limit=5, rank_window=2)
+    assert sorted(ranked(hits)) == ["match-1", "match-2"]  # not match-3, the oldest
+
+
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
