@@ -379,8 +379,10 @@ def _search_postgres(
             .subquery("matching")
         )
 
+    # the newest id from the primary key, before plain index scans are turned off
+    newest = session.scalar(sa.select(sa.func.max(Article.id)))
     with _planner_settings(session, _MATCHES_FROM_GIN):
-        lowest_id = _newest_matches_start(session, matching, rank_window)
+        lowest_id = _newest_matches_start(session, matching, newest, rank_window)
         rows = session.execute(
             _ranked_statement(matching(lowest_id), tsquery, limit, rank_window)
         ).all()
@@ -395,14 +397,16 @@ SEARCH_ID = Article.id + sa.literal_column("0")
 
 
 def _newest_matches_start(
-    session: Session, matching: Callable[[int | None], sa.Subquery], rank_window: int
+    session: Session,
+    matching: Callable[[int | None], sa.Subquery],
+    newest: int | None,
+    rank_window: int,
 ) -> int | None:
     """The id of the rank_window-th newest match, or None when there are fewer matches.
     Listing every match to keep the newest visits each one's row (~1 µs, 0.1 s for a word in
     most of 100,000 articles): ask for the matches among the newest ids first, a range four
     times wider each time, so a common word is answered from a range a few times rank_window
     wide and a rare one from few matches."""
-    newest = session.scalar(sa.select(sa.func.max(Article.id)))
     span = rank_window * 4
     while newest is not None and span < newest:
         found = matching(newest - span + 1)
@@ -452,11 +456,13 @@ def _ranked_statement(
 # scan the table, testing every row (0.4 s on 100,000 articles when the filters or a phrase
 # pass few). Matches come from the GIN index instead, which reads no tsvector unless a phrase
 # needs a recheck. A prepared statement's generic plan would not know the query's words, so
-# every search is planned with them.
+# every search is planned with them. Parallel workers cost more to start (~10 ms on a busy
+# machine) than the few thousand rows a search reads take.
 _MATCHES_FROM_GIN = {
     "enable_seqscan": "off",
     "enable_indexscan": "off",
     "plan_cache_mode": "force_custom_plan",
+    "max_parallel_workers_per_gather": "0",
 }
 
 
