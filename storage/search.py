@@ -360,7 +360,8 @@ def _search_postgres(
         """The matches passing the filters, with ids from lowest_id up when it is given."""
         rows = sa.select(Article.id, search.label("search")).where(*_postgres_filters(filters))
         if lowest_id is not None:
-            rows = rows.where(lowest_id <= SEARCH_ID)
+            # the blocks from the index, then the exact id from the row (no tsvector read)
+            rows = rows.where(_id_block >= lowest_id // ID_BLOCK_SIZE, _id_plus_zero >= lowest_id)
         if pairs is None:
             return rows.where(search.op("@@")(tsquery)).subquery("matching")
         # A phrase: the candidates are the articles holding its adjacent word pairs, from the
@@ -389,11 +390,15 @@ def _search_postgres(
     return [_hit(row, float(row.score), row.snippet) for row in rows]
 
 
-# The id as migration 0010 indexes it, with the words, in ix_articles_search_id: an expression
-# the primary key does not answer, so that the planner takes an id range from that index (only
-# the range's matches are visited) instead of from the primary key (each article of the range
-# visited and its tsvector read to test the words).
-SEARCH_ID = Article.id + sa.literal_column("0")
+# Migration 0010 indexes each article's block of ID_BLOCK_SIZE ids with its words, in
+# ix_articles_search_id, so one index scan answers "these words among the newest ids" without
+# visiting other matches' rows. Blocks rather than ids: a range of ids is a GIN entry per id (a
+# range of 30,000 ids took 33 ms), a range of blocks an entry per block. Neither expression is
+# one the primary key answers: on `id >= N` the planner would take the range from the primary
+# key and test the words row by row, reading each row's tsvector.
+ID_BLOCK_SIZE = 1024
+_id_block = sa.literal_column(f"articles.id / {ID_BLOCK_SIZE}", sa.Integer)
+_id_plus_zero = sa.literal_column("articles.id + 0", sa.Integer)
 
 
 def _newest_matches_start(

@@ -1,12 +1,13 @@
-"""Search: the word index also answers an id range, PostgreSQL only (SQLite: nothing changes).
+"""Search: the word index also answers a range of ids, PostgreSQL only (SQLite: nothing changes).
 
 storage.search ranks the newest matches of a query; to find them without visiting every
 match's row it asks for the matches among the newest ids. ix_articles_search_id replaces
-ix_articles_search: GIN over the tsvector and `id + 0` (btree_gin's integer operators), so one
-index scan answers the words and the id range together. `id + 0` rather than `id`: the primary
-key answers `id >= N` too, and the planner, costing `search @@ query` as one cheap operator
-although it reads each row's tsvector, would take the range from the primary key and test the
-words row by row.
+ix_articles_search: GIN over the tsvector and the article's block of 1,024 ids
+(storage.search.ID_BLOCK_SIZE; btree_gin's integer operators), so one index scan answers the
+words and the range together. Blocks, not ids: a range is one GIN entry per value, and a range
+of 30,000 ids took 33 ms. Not `id` itself either: the primary key answers `id >= N` too, and the
+planner, costing `search @@ query` as one cheap operator although it reads each row's tsvector,
+would take the range from the primary key and test the words row by row.
 
 btree_gin ships with PostgreSQL (contrib) and is a trusted extension: the database owner
 creates it, no superuser needed.
@@ -30,7 +31,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
-    op.execute("CREATE INDEX ix_articles_search_id ON articles USING gin (search, (id + 0))")
+    op.execute("CREATE INDEX ix_articles_search_id ON articles USING gin (search, (id / 1024))")
     op.execute("DROP INDEX ix_articles_search")
 
 
