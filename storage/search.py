@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from newsmon.errors import NewsmonError
 from newsmon.storage.models import Article, ArticleTopic, Source
-from newsmon.storage.phrase_pairs import PAIRS_FUNCTION, pairs_query
+from newsmon.storage.phrase_pairs import PAIRS_FUNCTION, pairs_query, rank_query
 from newsmon.storage.timeouts import StatementTimeout, statement_timeout
 
 MATCH_START = "\x02"
@@ -355,6 +355,8 @@ def _search_postgres(
     # of them, as on SQLite. The GIN index finds the matches without reading their tsvectors
     # (plain words need no recheck); the heap rows it visits hold the filters' columns.
     pairs = pairs_query(text)
+    words = rank_query(text)
+    rank_by = tsquery if words is None else sa.cast(sa.literal(words, sa.Text), TSQUERY)
 
     def matching(lowest_id: int | None) -> sa.Subquery:
         """The matches passing the filters, with ids from lowest_id up when it is given."""
@@ -385,7 +387,7 @@ def _search_postgres(
     with _planner_settings(session, _MATCHES_FROM_GIN):
         lowest_id = _newest_matches_start(session, matching, newest, rank_window)
         rows = session.execute(
-            _ranked_statement(matching(lowest_id), tsquery, limit, rank_window)
+            _ranked_statement(matching(lowest_id), tsquery, rank_by, limit, rank_window)
         ).all()
     return [_hit(row, float(row.score), row.snippet) for row in rows]
 
@@ -425,7 +427,11 @@ def _newest_matches_start(
 
 
 def _ranked_statement(
-    matching: sa.Subquery, tsquery: sa.ColumnElement[Any], limit: int, rank_window: int
+    matching: sa.Subquery,
+    tsquery: sa.ColumnElement[Any],
+    rank_by: sa.ColumnElement[Any],
+    limit: int,
+    rank_window: int,
 ) -> sa.Select:
     recent = (
         sa.select(matching.c.id, matching.c.search)
@@ -433,7 +439,7 @@ def _ranked_statement(
         .limit(rank_window)
         .subquery("recent")
     )
-    score = sa.func.ts_rank(recent.c.search, tsquery)
+    score = sa.func.ts_rank(recent.c.search, rank_by)
     best = (
         sa.select(recent.c.id, score.label("score"))
         .order_by(score.desc(), recent.c.id)
