@@ -341,8 +341,10 @@ def _search_postgres(
     session: Session, query: str, filters: SearchFilters, limit: int, rank_window: int
 ) -> list[SearchHit]:
     tsquery = sa.func.websearch_to_tsquery(ENGLISH, sa.literal(query, sa.Text))
-    nodes, text = session.execute(
-        sa.select(sa.func.numnode(tsquery), sa.cast(tsquery, sa.Text))
+    # with the newest id, from the primary key (before plain index scans are turned off)
+    newest_id = sa.select(sa.func.max(Article.id)).scalar_subquery()
+    nodes, text, newest = session.execute(
+        sa.select(sa.func.numnode(tsquery), sa.cast(tsquery, sa.Text), newest_id)
     ).one()
     if nodes == 0:
         raise QueryError(
@@ -382,8 +384,6 @@ def _search_postgres(
             .subquery("matching")
         )
 
-    # the newest id from the primary key, before plain index scans are turned off
-    newest = session.scalar(sa.select(sa.func.max(Article.id)))
     with _planner_settings(session, _MATCHES_FROM_GIN):
         lowest_id = _newest_matches_start(session, matching, newest, rank_window)
         rows = session.execute(
@@ -483,12 +483,18 @@ def _planner_settings(session: Session, settings: dict[str, str]) -> Iterator[No
     """Plan the block's statements with these settings, then put back the transaction's own
     values (on an error the transaction's rollback puts them back)."""
     names = list(settings)
-    previous = session.execute(sa.select(*(sa.func.current_setting(name) for name in names))).one()
+    # one round trip: the subquery (OFFSET 0: not merged into the outer query) reads the
+    # values before the outer list sets them
+    previous = (
+        sa.select(*(sa.func.current_setting(name).label(f"s{n}") for n, name in enumerate(names)))
+        .offset(0)
+        .subquery("previous")
+    )
     set_all = [sa.func.set_config(name, value, True) for name, value in settings.items()]
-    session.execute(sa.select(*set_all))
+    values = session.execute(sa.select(*previous.c, *set_all)).one()[: len(names)]
     yield
     restore = [
-        sa.func.set_config(name, value, True) for name, value in zip(names, previous, strict=True)
+        sa.func.set_config(name, value, True) for name, value in zip(names, values, strict=True)
     ]
     session.execute(sa.select(*restore))
 
