@@ -8,6 +8,9 @@ lexeme `'front line'` per two lexemes at adjacent positions, taken from the same
 `@@` checks, so an article matching `'front' <-> 'line'` always holds that pair. A search adds
 `pairs @@ (pairs the query needs)` to its `search @@ query`: the index narrows the candidates to
 articles holding the pairs, and `@@` still decides, so results are the same as without it.
+
+rank_query reads the same tsquery text for ranking: its words that are not excluded, as
+alternatives.
 """
 
 from __future__ import annotations

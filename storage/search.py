@@ -5,9 +5,11 @@ plain words must all occur, `"an exact phrase"`, `word OR word` (OR binds looser
 AND), `-word` / `-"a phrase"` excludes. SQLite (FTS5, bm25 ranking) gets the query translated
 into MATCH syntax with every term quoted, so FTS5 operators or column filters typed by a user
 (`title:`, `NEAR`, `*`, `^`) are read as words, never as SQL or FTS5 syntax errors. PostgreSQL
-ranks with `ts_rank` over the generated `articles.search` column (title weight A, text B) and
-finds phrases through the adjacent-pair index of storage.phrase_pairs.
-Both backends rank at most the newest RANK_WINDOW matches of a query (see search_articles).
+ranks with `ts_rank` over the generated `articles.search` column (title weight A, text B), the
+query's words taken as alternatives (how often and where each occurs, as bm25; not how close
+they stand), and finds phrases through the adjacent-pair index of storage.phrase_pairs.
+Both backends rank at most the newest RANK_WINDOW matches of a query (see search_articles);
+PostgreSQL finds them through ix_articles_search_id (migration 0010) among the newest ids.
 
 Snippets mark each match with MATCH_START / MATCH_END (control characters that cannot occur in
 stored text); `SearchHit.highlighted(open, close)` swaps them for whatever the output wants.

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from newsmon.cli import main
 from newsmon.storage import Database
 from newsmon.storage.models import Article
-from newsmon.storage.phrase_pairs import pairs_query
+from newsmon.storage.phrase_pairs import pairs_query, rank_query
 from newsmon.storage.search import (
     MATCH_END,
     MATCH_START,
@@ -395,6 +395,21 @@ def test_stop_words_only(config_path: Path, database_url: str) -> None:
 )
 def test_pairs_a_phrase_query_needs(tsquery: str, pairs: str | None) -> None:
     assert pairs_query(tsquery) == pairs
+
+
+@pytest.mark.parametrize(
+    ("tsquery", "words"),
+    [
+        ("'offici' & 'said'", "'offici' | 'said'"),
+        ("'front' <-> 'line' & 'troop'", "'front' | 'line' | 'troop'"),
+        ("'elect' & !'protest'", "'elect'"),  # excluded: in no match
+        ("'drone' | 'missil' & 'drone'", "'drone' | 'missil'"),
+        ("'kursk':*", None),  # a prefix: ranked as asked
+        ("'unbalanced' & (", None),
+    ],
+)
+def test_postgres_ranks_the_query_words_as_alternatives(tsquery: str, words: str | None) -> None:
+    assert rank_query(tsquery) == words
 
 
 PHRASE_TEXTS = [
