@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+TYPECHECK := $(VENV)/typecheck/newsmon
+
 .PHONY: install run test lint clean
 
 install: $(STAMP)
@@ -17,13 +19,22 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/newsmon run
 
-test: $(STAMP)
+# mypy finds the package through a directory holding `newsmon` -> the repository root
+$(TYPECHECK):
+	mkdir -p $(dir $@)
+	ln -sfn "$(CURDIR)" $@
+
+test: $(STAMP) $(TYPECHECK)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/vulture
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(STAMP) $(TYPECHECK)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/vulture
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

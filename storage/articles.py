@@ -157,5 +157,6 @@ def alerts_by_article(
             .order_by(Alert.created_at)
         )
         for article_id, kind, quantity in rows:
-            found.setdefault(article_id, []).append((kind, quantity))
+            if article_id is not None:  # always: the IN above matches no NULL
+                found.setdefault(article_id, []).append((kind, quantity))
     return found

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSQUERY
@@ -212,7 +213,9 @@ _ARTICLE_COLUMNS = (
     Article.first_seen_at,
 )
 
-ENGLISH = sa.literal_column("'english'::regconfig")  # the configuration of articles.search
+ENGLISH: sa.ColumnClause[Any] = sa.literal_column(
+    "'english'::regconfig"
+)  # the configuration of articles.search
 _fts = sa.table("articles_fts", sa.column("rowid", sa.Integer))
 
 
@@ -223,7 +226,7 @@ def _search_sqlite(
     # joining articles for every match would read each row's long text (the date columns come
     # after it). Filters are rowid sets answered from indexes; article columns and snippets are
     # read for the kept hits only.
-    fts = sa.literal_column("articles_fts")
+    fts: sa.ColumnClause[Any] = sa.literal_column("articles_fts")
     matches = fts.op("MATCH")(match)
     # bm25 costs about a microsecond per matching article: a query that matches more than
     # rank_window articles ranks the newest rank_window of them (rowid = article id, in the
@@ -324,7 +327,7 @@ def _date_filter(
 
 
 def _date_range(
-    date: sa.ColumnElement[datetime], since: datetime | None, until: datetime | None
+    date: sa.SQLColumnExpression[datetime | None], since: datetime | None, until: datetime | None
 ) -> list[sa.ColumnElement[bool]]:
     clauses: list[sa.ColumnElement[bool]] = []
     if since is not None:
@@ -346,15 +349,15 @@ def _search_postgres(
             f"search query {query!r} holds only very common words (the, a, of…), "
             "which are not indexed; add a more specific word"
         )
-    search = sa.literal_column("articles.search")
+    search: sa.ColumnClause[Any] = sa.literal_column("articles.search")
     # ts_rank reads (and decompresses) each ranked match's stored tsvector, about 15 µs per
     # match: a query that matches more than rank_window articles ranks the newest rank_window
     # of them, as on SQLite. The GIN index finds the matches without reading their tsvectors
     # (plain words need no recheck); the heap rows it visits hold the filters' columns.
-    matching = sa.select(Article.id, search.label("search")).where(*_postgres_filters(filters))
+    filtered = sa.select(Article.id, search.label("search")).where(*_postgres_filters(filters))
     pairs = pairs_query(text)
     if pairs is None:
-        matching = matching.where(search.op("@@")(tsquery)).subquery("matching")
+        matching = filtered.where(search.op("@@")(tsquery)).subquery("matching")
     else:
         # A phrase: the candidates are the articles holding its adjacent word pairs, from the
         # pair index (storage.phrase_pairs); `@@` then checks each. OFFSET 0 keeps `@@` out of
@@ -362,7 +365,7 @@ def _search_postgres(
         # would recheck the pairs too, computing each candidate's pairs again (~1 ms).
         pairs_of = getattr(sa.func, PAIRS_FUNCTION)(search)
         candidates = (
-            matching.where(pairs_of.op("@@")(sa.cast(sa.literal(pairs, sa.Text), TSQUERY)))
+            filtered.where(pairs_of.op("@@")(sa.cast(sa.literal(pairs, sa.Text), TSQUERY)))
             .offset(0)
             .subquery("candidates")
         )
@@ -416,8 +419,8 @@ _MATCHES_FROM_GIN = {
 
 
 def _execute_with_settings(
-    session: Session, statement: sa.Select, settings: dict[str, str]
-) -> list[sa.Row]:
+    session: Session, statement: sa.Select[*tuple[Any, ...]], settings: dict[str, str]
+) -> list[sa.Row[*tuple[Any, ...]]]:
     """Run a statement with planner settings, then put back the transaction's own values (on
     an error the transaction's rollback puts them back)."""
     names = list(settings)
@@ -432,7 +435,7 @@ def _execute_with_settings(
     return list(rows)
 
 
-def _hit(row: sa.Row, score: float, snippet: str) -> SearchHit:
+def _hit(row: sa.Row[*tuple[Any, ...]], score: float, snippet: str) -> SearchHit:
     return SearchHit(
         article_id=row.id,
         url=row.url,
