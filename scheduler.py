@@ -145,7 +145,7 @@ class Schedule:
             return moment + self.every
         # cron fire times are whole seconds: look from the next second on
         start = moment.replace(microsecond=0) + timedelta(seconds=1)
-        fire_time = self.trigger().get_next_fire_time(None, start)
+        fire_time: datetime | None = self.trigger().get_next_fire_time(None, start)
         assert fire_time is not None  # a validated crontab always fires again
         return fire_time.astimezone(UTC)
 
@@ -361,8 +361,8 @@ class Daemon:
     # --- life cycle ------------------------------------------------------------------------------
 
     def run(self) -> int:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(signum, self._on_signal)
+        for stop_signal in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(stop_signal, self._on_signal)
         with self.database.session() as session:
             orphans = daemon_rows.close_orphaned_runs(
                 session, "interrupted: the daemon stopped during the crawl"

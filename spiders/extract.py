@@ -33,7 +33,7 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
@@ -154,6 +154,8 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
         date_extraction_params=DATE_SEARCH,
         **TRAFILATURA_OPTIONS,
     )
+    # a Document without as_dict=True; its return type also allows the dict that asks for
+    assert not isinstance(document, dict)
     title = meta.title or (document.title if full and document else _trafilatura_title(tree))
     page = PageSignals.of(tree, title)
     text = _body(document.text if document is not None else None, page)
@@ -263,7 +265,7 @@ def second_reading(
             if len(text) >= MIN_FALLBACK_CHARS:
                 return text
     options = {**TRAFILATURA_OPTIONS, "favor_precision": False}
-    readings = (
+    readings: tuple[Callable[[], str], ...] = (
         lambda: trafilatura.extract(tree, url=url, with_metadata=False, **options) or "",
         lambda: "\n".join(p.text_content() for p in tree.xpath("//article//p")),
         lambda: trafilatura.baseline(tree)[1],

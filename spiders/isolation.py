@@ -62,7 +62,7 @@ def resolve_crawl_target(target: str) -> Callable[..., Any]:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise CrawlTargetError(f"crawl target {target!r} cannot be imported: {exc}") from None
-    function = getattr(module, function_name, None)
+    function: object = getattr(module, function_name, None)
     if not callable(function):
         raise CrawlTargetError(f"crawl target {target!r}: {module_name} has no {function_name}")
     return function

@@ -30,7 +30,7 @@ MAX_BATCH = 50  # articles per transaction: bounds what one failure sends back f
 class StoreQueue:
     """Articles of one source waiting for the store thread; touched on the reactor thread only."""
 
-    waiting: list[tuple[ArticleRecord, Validators, asyncio.Future[StoreResult | Exception]]] = (
+    waiting: list[tuple[ArticleRecord, Validators, asyncio.Future[StoreResult | BaseException]]] = (
         field(default_factory=list)
     )
     busy: bool = False  # a batch of this source is in the store thread
@@ -67,7 +67,7 @@ class ArticlePipeline:
         if isinstance(stored, SQLAlchemyError):
             self._error(job, "store_failed", item.url, str(stored).splitlines()[0])
             return item
-        if isinstance(stored, Exception):
+        if isinstance(stored, BaseException):
             raise stored  # a bug, not a database error: Scrapy logs it with the item
         if stored.explanation is not None:
             job.explanations.append((stored.article_id, stored.explanation))
@@ -85,8 +85,9 @@ class ArticlePipeline:
 
     async def _store(
         self, job: SourceJob, record: ArticleRecord, validators: Validators
-    ) -> StoreResult | Exception:
-        future: asyncio.Future[StoreResult | Exception] = asyncio.get_running_loop().create_future()
+    ) -> StoreResult | BaseException:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[StoreResult | BaseException] = loop.create_future()
         self.queue.waiting.append((record, validators, future))
         if not self.queue.busy:
             self._next_batch(job)
@@ -115,8 +116,12 @@ class ArticlePipeline:
         )
 
         def deliver(finished: asyncio.Future[list[StoreResult | Exception]]) -> None:
+            # not only an Exception: a BaseException that ends the store thread reaches every
+            # waiting article, which re-raises it
             error = finished.exception()
-            results = [error] * len(taken) if error is not None else finished.result()
+            results: list[StoreResult | BaseException] = (
+                [error] * len(taken) if error is not None else list(finished.result())
+            )
             for (_, _, future), stored in zip(taken, results, strict=True):
                 if not future.done():
                     future.set_result(stored)

@@ -153,13 +153,16 @@ def _store_article(
     assess_now: bool,
     quiet: bool,
 ) -> StoreResult:
+    url = record.url
+    if url is None:  # only a local file read without a URL has none; a crawl always has one
+        raise ValueError("an article without a URL cannot be stored")
     topics = match_topics(config, source, record.title, record.text)
-    article = store.article_by_url(session, record.url)
+    article = store.article_by_url(session, url)
     if article is None and not topics and not source.store_all:
         remember_skipped(session, source_id, record, validators)
         return StoreResult("no_topic")
     if article is None:  # no longer off-topic (a revision, or topics changed)
-        store.forget_skipped(session, record.url)
+        store.forget_skipped(session, url)
     now = validators.fetched_at
     is_new = article is None
     value = copy_of = None
