@@ -41,7 +41,7 @@ class _Reported(click.ClickException):
         self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"newsmon: {self.format_message()}", err=True)
+        click.echo(f"newsmon: {self.format_message()}", file=file, err=True)
 
 
 class App:

@@ -96,7 +96,6 @@ class ArticleRecord:
     modified: datetime | None
     language: str | None
     text: str
-    requested_url: str = ""
     figures: list[Any] = field(default_factory=list)  # figures.Figure, when extracted
     simhash: int | None = None  # computed with the figures, off the crawl's reactor thread
 
@@ -175,7 +174,6 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
         modified=meta.modified,
         language=meta.language,
         text=text,
-        requested_url=normalise_url(url) if url else "",
     )
 
 
