@@ -48,8 +48,9 @@ def article_by_url(session: Session, url: str) -> Article | None:
 
 
 def latest_version(session: Session, article: Article) -> ArticleVersion | None:
+    # Mapped[int], but None until the article is flushed
     if article.id is None:
-        return None
+        return None  # type: ignore[unreachable]
     return session.scalars(
         select(ArticleVersion)
         .where(ArticleVersion.article_id == article.id)
