@@ -4,9 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-TYPECHECK := $(VENV)/typecheck/newsmon
-
-.PHONY: install run test lint clean
+.PHONY: install run test lint clean typecheck-path
 
 install: $(STAMP)
 
@@ -20,17 +18,17 @@ run: $(STAMP)
 	$(BIN)/newsmon run
 
 # mypy finds the package through a directory holding `newsmon` -> the repository root
-$(TYPECHECK):
-	mkdir -p $(dir $@)
-	ln -sfn "$(CURDIR)" $@
+# (made each time: a moved or copied checkout must not check the old one)
+typecheck-path:
+	@mkdir -p $(VENV)/typecheck && ln -sfn "$(CURDIR)" $(VENV)/typecheck/newsmon
 
-test: $(STAMP) $(TYPECHECK)
+test: $(STAMP) typecheck-path
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/vulture
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) $(TYPECHECK)
+lint: $(STAMP) typecheck-path
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
