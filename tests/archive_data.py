@@ -3,11 +3,11 @@ the ORM, as the crawler and alerts/ would store them, and the config that descri
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
+
+from cli_in_process import newsmon_in_process
 
 from newsmon.storage import Database
 from newsmon.storage.models import (
@@ -256,12 +256,5 @@ def write_archive_config(tmp_path: Path, database_url: str) -> Path:
 
 
 def newsmon(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """The command as a user runs it: a real subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "newsmon.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        cwd=Path(__file__).parent.parent,
-        timeout=120,
-    )
+    """The command as a user types it, run in this process (tests/cli_in_process.py)."""
+    return newsmon_in_process(*args, env={"COLUMNS": "200"}, cwd=Path(__file__).parent.parent)

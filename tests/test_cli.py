@@ -1,11 +1,13 @@
-"""The `newsmon` command as a user runs it: a real subprocess, real exit codes, no tracebacks."""
+"""The `newsmon` command as a user runs it: exit codes, messages, no tracebacks. Commands run
+in-process (tests/cli_in_process.py); one test runs the real process for its exit status."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from cli_in_process import newsmon_in_process
 
 from newsmon.storage import Database
 
@@ -39,15 +41,7 @@ alerts:
 
 
 def newsmon(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "newsmon.cli", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=120,
-    )
+    return newsmon_in_process(*args, env=env, cwd=cwd)
 
 
 HEAD = Database("sqlite://").head_revision()  # the newest migration
@@ -116,5 +110,12 @@ def test_every_command_has_help() -> None:
 
 
 def test_bad_argument_is_exit_2() -> None:
-    result = newsmon("no-such-command")
+    # a real process: the exit status the shell sees
+    result = subprocess.run(
+        [sys.executable, "-m", "newsmon.cli", "no-such-command"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "No such command 'no-such-command'" in result.stderr

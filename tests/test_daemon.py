@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cli_in_process import newsmon_in_process
 from sqlalchemy import func, select
 
 from newsmon.storage import Database
@@ -142,6 +143,11 @@ def finished(database: Database, name: str, status: str) -> list[CrawlRun]:
 
 
 def newsmon(*args: str) -> subprocess.CompletedProcess[str]:
+    """`newsmon status` and the like in this process; the daemon itself is a real process."""
+    return newsmon_in_process(*args, cwd=ROOT)
+
+
+def newsmon_process(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "newsmon.cli", *args],
         capture_output=True,
@@ -230,7 +236,9 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start(
             return check
 
         wait_until(beating(first.pid), 30, "the first daemon's heartbeat", first)
-        second = newsmon("--config", str(path), "run", "--crawl-target", "daemon_crawls:crawl")
+        second = newsmon_process(
+            "--config", str(path), "run", "--crawl-target", "daemon_crawls:crawl"
+        )
         assert second.returncode == 2
         host = socket.gethostname()
         assert second.stderr.startswith(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cli_in_process import newsmon_in_process
 
 from newsmon.spiders.extract import ExtractionError, extract_article, parse_datetime
 from tests.newsite import NewsSite
@@ -89,6 +90,15 @@ def test_datetimes_are_utc(value: str, expected: datetime | None) -> None:
 
 
 def run_extract(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    """`newsmon extract` in this process (tests/cli_in_process.py), answering in bytes as the
+    console script does; the first test below runs the console script itself."""
+    result = newsmon_in_process("extract", *args, cwd=cwd, stdin=stdin)
+    return subprocess.CompletedProcess(
+        result.args, result.returncode, result.stdout.encode(), result.stderr.encode()
+    )
+
+
+def run_console_script(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess:
     return subprocess.run(
         [NEWSMON, "extract", *args], input=stdin, capture_output=True, cwd=cwd, timeout=300
     )
@@ -100,7 +110,7 @@ def test_extract_command_reads_files_stdin_text_and_urls(site: NewsSite, tmp_pat
     html.write_bytes(page(site, first.path))
     packed = tmp_path / "second.html.gz"
     packed.write_bytes(gzip.compress(page(site, second.path)))
-    result = run_extract(
+    result = run_console_script(
         "--format",
         "jsonl",
         str(html),

@@ -1,7 +1,8 @@
 """Faults and hostile inputs against real processes: a late or lost database, a lost lock, a
 slow channel, a killed daemon, and bad input of every kind. Peers are real and on 127.0.0.1:
-PostgreSQL (behind a TCP proxy the test starts and stops), HTTP receivers, `newsmon` itself as
-a subprocess. README "What newsmon guarantees" names the test behind each promise.
+PostgreSQL (behind a TCP proxy the test starts and stops), HTTP receivers, the `newsmon run`
+daemon as a subprocess (other commands in-process). README "What newsmon guarantees" names the
+test behind each promise.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cli_in_process import newsmon_in_process
 from peers import Answer, HTTPPeer, TCPProxy
 from test_alerts_dispatch import make_config, store_two_alerts
 from test_daemon import DAEMON, start_daemon, wait_until  # noqa: F401 (a fixture)
 
 from newsmon.alerts.dispatch import dispatch_pending
 from newsmon.clock import utcnow
+from newsmon.config import load_config
 from newsmon.storage import Database
 from newsmon.storage.alerts import add_alert
 from newsmon.storage.models import Alert, Delivery
@@ -33,6 +36,10 @@ TESTS = Path(__file__).resolve().parent
 
 
 def newsmon(config: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60):
+    """Commands run in-process (tests/cli_in_process.py); `run` starts Scrapy's reactor, so the
+    daemon runs as a real process."""
+    if "run" not in args:
+        return newsmon_in_process("--config", config, *args, env=env, cwd=ROOT)
     return subprocess.run(
         [sys.executable, "-m", "newsmon.cli", "--config", str(config), *args],
         cwd=ROOT,
@@ -338,18 +345,17 @@ def test_markup_characters_in_a_source_name_are_shown_as_written(tmp_path: Path)
         ("${A:-x}-${B}", {"A": "a", "B": "b"}, "a-b"),
     ],
 )
-def test_env_references_nest_and_escape(tmp_path: Path, value, env, expected) -> None:
+def test_env_references_nest_and_escape(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value, env, expected
+) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(f"storage:\n  url: sqlite:///{tmp_path / 'n.db'}\ncrawl:\n"
                       f"  user_agent: '{value}'\n")  # fmt: skip
-    clean = {k: v for k, v in os.environ.items() if k not in ("A", "B")}
-    result = subprocess.run(
-        [sys.executable, "-c",
-         "import sys; from config import load_config as l; print(l(sys.argv[1]).crawl.user_agent)",
-         str(config)],
-        cwd=ROOT, env={**clean, **env}, capture_output=True, text=True,
-    )  # fmt: skip
-    assert result.stdout.strip() == expected, result.stderr
+    for name in ("A", "B"):
+        monkeypatch.delenv(name, raising=False)
+    for name, text in env.items():
+        monkeypatch.setenv(name, text)
+    assert load_config(config).crawl.user_agent == expected
 
 
 @pytest.mark.parametrize("value", ["${A", "${ A }", "${A:-${B}", "x ${} y"])

@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_in_process import newsmon_in_process
 from sqlalchemy import func, select, update
 
 from newsmon.storage import Database
 from newsmon.storage.models import Alert, Article, CrawlRun, Figure, SkippedArticle, Source
 from tests.newsite import NewsSite
 from tests.newsite.config import site_config
-from tests.test_spiders_crawl import FAST, NEWSMON, crawl
+from tests.test_spiders_crawl import FAST, crawl
 
 ARTICLES = 5
 WRONG_KEYWORDS = 'all: ["Zanzibar"]'
@@ -29,13 +30,7 @@ def site() -> Iterator[NewsSite]:
 
 
 def newsmon(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [NEWSMON, "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=config.parent,
-    )
+    return newsmon_in_process("--config", config, *args, cwd=config.parent)
 
 
 def count(database: Database, model: type) -> int:
