@@ -153,7 +153,7 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
         date_extraction_params=DATE_SEARCH,
         **TRAFILATURA_OPTIONS,
     )
-    # a Document without as_dict=True; its return type also allows the dict that asks for
+    # a Document: the dict in its return type is for as_dict=True, which this does not pass
     assert not isinstance(document, dict)
     title = meta.title or (document.title if full and document else _trafilatura_title(tree))
     page = PageSignals.of(tree, title)
