@@ -26,6 +26,7 @@ from sqlalchemy.exc import DatabaseError
 from newsmon.config import Config, default_config_path, load_config
 from newsmon.errors import EXIT_RUNTIME, EXIT_USAGE, NewsmonError
 from newsmon.storage import Database
+from newsmon.storage.status import DaemonInfo
 
 MAX_LIMIT = 1_000_000  # --limit: more rows than any table a person reads
 MAX_LOOKBACK_DAYS = 100 * 365
@@ -297,21 +298,36 @@ def alerts_test(app: App, channel_name: str) -> None:
     default="info",
     show_default=True,
 )
+@click.option(
+    "--role",
+    type=click.Choice(["both", "scheduler", "worker"]),
+    default="both",
+    show_default=True,
+    help="scheduler: enqueue due polls (one active, others stand by); worker: run polls from "
+    "the queue (daemon.broker_url); both: one process tree, no broker",
+)
 @click.option("--crawl-target", default=None, hidden=True, help="module:function (for tests)")
 @pass_app
-def run_command(app: App, log_format: str, log_level: str, crawl_target: str | None) -> None:
+def run_command(
+    app: App, log_format: str, log_level: str, role: str, crawl_target: str | None
+) -> None:
     """Run the daemon: crawl each source on its schedule, deliver alerts, until SIGTERM or Ctrl-C.
 
-    SIGHUP reloads the config. Only one daemon may run per database."""
+    SIGHUP reloads the config. Only one daemon (or active scheduler) may run per database."""
     import logging
 
-    from newsmon.scheduler import Daemon, DaemonOptions
+    from newsmon.scheduler import run_daemon, run_queue_scheduler, run_queue_worker
+    from newsmon.spiders.crawl_engine import DEFAULT_CRAWL_TARGET
     from newsmon.spiders.crawl_logs import configure_logging
-    from newsmon.spiders.isolation import DEFAULT_CRAWL_TARGET
+    from newsmon.spiders.daemon_process import DaemonOptions
     from newsmon.storage.lock import DaemonLock
     from newsmon.storage.wait import open_when_ready
 
     config = app.config  # a config error: exit 2, before anything else
+    if role != "both":
+        from newsmon.spiders.poll_queue import broker_url
+
+        broker_url(config)  # no broker for a role: one line, exit 2 (a NewsmonError)
     level = getattr(logging, log_level.upper())
     configure_logging(log_format, level)
     options = DaemonOptions(
@@ -326,11 +342,16 @@ def run_command(app: App, log_format: str, log_level: str, crawl_target: str | N
         return  # stopped while waiting
     app.adopt_database(database)
     lock = DaemonLock(database)
-    lock.acquire()
-    try:
-        status = Daemon(config, database, options, lock).run()
-    finally:
-        lock.release()
+    if role == "worker":  # any number of workers: no lock
+        status = run_queue_worker(config, database, options)
+    elif role == "scheduler":  # one active, the others stand by
+        status = run_queue_scheduler(config, database, options, lock, stop)
+    else:
+        lock.acquire()
+        try:
+            status = run_daemon(config, database, options, lock)
+        finally:
+            lock.release()
     if status:
         sys.exit(status)
 
@@ -349,16 +370,16 @@ def status_command(app: App, output_format: str) -> None:
     alert outbox (pending, failed)."""
     import json
 
-    from newsmon.scheduler import collect_status, describe_delta
+    from newsmon.scheduler import collect_status
 
     report = collect_status(app.config, app.database())
     if output_format == "json":
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
     now, console = report.now, app.console
-    console.print(f"[bold]daemon[/] {escape(report.daemon.describe(now))}")
+    console.print(f"[bold]daemon[/] {escape(describe_daemon(report.daemon, now))}")
     console.print(f"[bold]database[/] {escape(report.database)}")
-    table = Table("source", "last run", "result", "counts", "next run", title="sources")
+    table = Table("source", "last run", "result", "counts", "next run", "lag", title="sources")
     table.title_justify = "left"
     table.columns[3].no_wrap = True
     problems = []
@@ -370,8 +391,9 @@ def status_command(app: App, output_format: str) -> None:
             next_run = "now"
         else:
             next_run = "in " + describe_delta((source.next_run - now).total_seconds())
+        lag = "-" if source.lag is None else describe_delta(source.lag)
         if run is None:
-            table.add_row(escape(source.name), "never", "", "", next_run)
+            table.add_row(escape(source.name), "never", "", "", next_run, lag)
             continue
         when = describe_delta((now - run.started_at).total_seconds()) + " ago"
         if run.finished_at:
@@ -379,7 +401,7 @@ def status_command(app: App, output_format: str) -> None:
         counts = (
             f"{run.requests} req, {run.new_articles} new, {run.new_versions} rev, {run.errors} err"
         )
-        table.add_row(escape(source.name), when, escape(run.status), counts, next_run)
+        table.add_row(escape(source.name), when, escape(run.status), counts, next_run, lag)
         if run.message:
             problems.append(f"  {source.name}: {run.message}")
     console.print(table)
@@ -396,6 +418,29 @@ def status_command(app: App, output_format: str) -> None:
             f"  {escape(name)}: {channel.pending} pending ({channel.due} due now), "
             f"{channel.failed} failed"
         )
+
+
+def describe_daemon(daemon: DaemonInfo, now: datetime) -> str:
+    if daemon.heartbeat_at is None:
+        return "not running (no heartbeat in the database)"
+    age = describe_delta((now - daemon.heartbeat_at).total_seconds()) + " ago"
+    if daemon.alive:
+        started = daemon.started_at
+        since = started.strftime("%Y-%m-%d %H:%M:%S UTC") if started is not None else "?"
+        return f"running (pid {daemon.pid} on {daemon.host}, up since {since}, heartbeat {age})"
+    return f"not running (last heartbeat {age} from pid {daemon.pid} on {daemon.host}; it died)"
+
+
+def describe_delta(seconds: float) -> str:
+    """3s, 4m, 2h05m, 3d: short, for a table."""
+    seconds = abs(int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
 
 
 # --- the archive: search, figures, show, export ---------------------------------------------
@@ -866,7 +911,8 @@ def crawl(
     with --baseline."""
     import logging
 
-    from newsmon.spiders.crawl import run_crawl, select_sources
+    from newsmon.spiders.crawl import select_sources
+    from newsmon.spiders.poll import crawl_and_dispatch
 
     config = app.config
     select_sources(config, sources)  # an unknown name is a one-line error before any work
@@ -886,7 +932,7 @@ def crawl(
     # outside the reactor (start-up, the summary) SIGTERM ends the command like Ctrl-C does
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        reports = run_crawl(
+        result = crawl_and_dispatch(
             config,
             list(sources) or None,
             show_progress=app.console.is_terminal,
@@ -898,6 +944,7 @@ def crawl(
     except KeyboardInterrupt:  # Ctrl-C before the crawl could take it over: its runs say so
         app.err_console.print("newsmon: crawl interrupted")
         sys.exit(130)
+    reports = result.reports
     table = Table(
         "source",
         "status",
@@ -947,10 +994,9 @@ def crawl(
     if signum is not None:  # what was stored is kept; the next crawl reads what the cut left
         app.err_console.print("newsmon: crawl interrupted; the next crawl reads what it missed")
         sys.exit(128 + signum)
-    # the last step of a crawl: send the alerts it decided (the daemon does this on its own)
-    from newsmon.alerts.dispatch import dispatch_pending
-
-    sent = dispatch_pending(app.database(), config)
+    sent = result.dispatch
+    if sent is None:
+        return
     if sent.sent or sent.retried or sent.failed:
         app.console.print(
             f"alerts: {sent.sent} sent, {sent.retried} to retry, {sent.failed} failed"

@@ -355,11 +355,27 @@ class Crawl(Strict):
 
 class Daemon(Strict):
     crawl_timeout: Duration = timedelta(minutes=15)  # a crawl running longer is killed
-    crawl_memory_limit: ByteSize = 2 * 1024**3  # address-space cap of a crawl child
+    crawl_memory_limit: ByteSize = 2 * 1024**3  # address-space cap of the crawl engine
     jitter: Duration = timedelta(seconds=30)
     misfire_grace: Duration = timedelta(minutes=5)
     dispatch_every: Duration = timedelta(seconds=30)
     heartbeat_every: Duration = timedelta(seconds=15)
+    # the long-lived crawl engine is replaced after this many polls, or above this memory
+    engine_max_polls: int = Field(default=1000, ge=1)
+    engine_max_rss: ByteSize = 1024**3
+    polls_at_once: int = Field(default=16, ge=1)  # polls the engine runs side by side
+    lag_warning: Duration = timedelta(seconds=60)  # warn when p95 poll lag exceeds this
+    # the poll queue of `newsmon run --role scheduler|worker` (Redis); unused by `newsmon run`
+    broker_url: str | None = None
+    # a poll's message not acknowledged this long (its worker died) is handed to another worker
+    broker_visibility_timeout: Duration = timedelta(minutes=20)
+
+    @field_validator("broker_url")
+    @classmethod
+    def _redis_broker(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("the poll queue needs a Redis broker: redis://host:6379/0")
+        return url
 
 
 class Storage(Strict):
@@ -375,6 +391,17 @@ class Config(Strict):
     daemon: Daemon = Daemon()
     # where the file was read from; not a key of the file
     path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _visibility_over_crawl(self) -> Config:
+        # a poll still running when its message becomes visible again would be run twice
+        if self.daemon.broker_visibility_timeout <= self.daemon.crawl_timeout:
+            raise _RefError(
+                ("daemon", "broker_visibility_timeout"),
+                "must be longer than daemon.crawl_timeout (a running poll would be handed out "
+                "again)",
+            )
+        return self
 
     @model_validator(mode="after")
     def _references(self) -> Config:

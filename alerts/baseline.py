@@ -13,7 +13,7 @@ from newsmon.alerts.current import topic_summaries, track_record
 from newsmon.alerts.detect import matching_channels
 from newsmon.alerts.payload import build_payload
 from newsmon.config import Config
-from newsmon.storage import alerts as store
+from newsmon.storage import alerts as alert_rows
 from newsmon.storage.models import Alert
 
 
@@ -25,7 +25,7 @@ def baseline_alert(session: Session, config: Config, topic: str, now: datetime) 
     lead = summaries[0]
     newest = max(summary.current.id for summary in summaries)
     dedupe_key = f"baseline:{topic}:{newest}"  # one per state of the topic: replays add none
-    if store.alert_exists(session, dedupe_key):
+    if alert_rows.alert_exists(session, dedupe_key):
         return None
     alert_id = str(uuid.uuid4())
     payload = build_payload(
@@ -49,4 +49,4 @@ def baseline_alert(session: Session, config: Config, topic: str, now: datetime) 
         payload=payload,
         created_at=now,
     )
-    return store.add_alert(session, alert, matching_channels(config, topic, "baseline"), now)
+    return alert_rows.add_alert(session, alert, matching_channels(config, topic, "baseline"), now)

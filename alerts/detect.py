@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from newsmon.alerts.payload import build_payload
 from newsmon.clock import utcnow
 from newsmon.config import Config, Quantity
-from newsmon.storage import alerts as store
+from newsmon.storage import alerts as alert_rows
 from newsmon.storage import tracks
 from newsmon.storage.models import Alert, ArticleVersion, Figure
 from newsmon.storage.tracks import differs, version_date
@@ -85,7 +85,7 @@ def assess_version(
             figure.status = "untracked"
             continue
         track_figures.setdefault((figure.quantity, bool(figure.projection)), []).append(figure)
-    before = store.previous_version(session, version)
+    before = alert_rows.previous_version(session, version)
     alerts = []
     for (quantity, projection), track in track_figures.items():
         lead = track[0]
@@ -194,7 +194,7 @@ def _raise(
     now: datetime,
 ) -> Alert | None:
     dedupe_key = f"{kind}:{figure.quantity}:{figure.id}"
-    if store.alert_exists(session, dedupe_key):
+    if alert_rows.alert_exists(session, dedupe_key):
         return None
     topic = (figure.quantity or "").partition("/")[0]
     alert_id = str(uuid.uuid4())
@@ -219,4 +219,4 @@ def _raise(
         payload=payload,
         created_at=now,
     )
-    return store.add_alert(session, alert, matching_channels(config, topic, kind), now)
+    return alert_rows.add_alert(session, alert, matching_channels(config, topic, kind), now)

@@ -30,7 +30,7 @@ from newsmon.alerts.channels import DeliveryError, Sender, sender_for
 from newsmon.clock import utcnow
 from newsmon.config import Alerts, Config
 from newsmon.storage import Database
-from newsmon.storage import alerts as store
+from newsmon.storage import alerts as alert_rows
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def drain_channel(
     after_id = 0
     while not (stop is not None and stop.is_set()):
         with database.session() as session:
-            batch = store.claim_due(
+            batch = alert_rows.claim_due(
                 session, channel_name, now, lease_end(now), batch_size(channel), after_id
             )
             work = [(d.id, d.attempts, d.uncertain_sends, d.alert.payload) for d in batch]
@@ -148,7 +148,7 @@ def drain_channel(
         for index, (delivery_id, attempts, uncertain, payload) in enumerate(work):
             if stop is not None and stop.is_set():
                 with database.session() as session:
-                    store.release(session, [row[0] for row in work[index:]], utcnow())
+                    alert_rows.release(session, [row[0] for row in work[index:]], utcnow())
                 return
             pace.wait()
             _send(
@@ -193,8 +193,8 @@ def send_digests(
     report = DispatchReport()
     channel = config.channel(channel_name)
     with database.session() as session:
-        deliveries = store.pending_digest(session, channel_name, now)
-        ids = store.claim_digest(session, deliveries, now + CLAIM_LEASE)
+        deliveries = alert_rows.pending_digest(session, channel_name, now)
+        ids = alert_rows.claim_digest(session, deliveries, now + CLAIM_LEASE)
         won = [d for d in deliveries if d.id in ids]
         payloads = [d.alert.payload for d in won]
         attempts = max((d.attempts + 1 for d in won), default=0)
@@ -236,7 +236,7 @@ def _send(
                             uncertain_before, channel_name, now, report)  # fmt: skip
         return
     with database.session() as session:
-        store.mark_sent(session, delivery_ids, utcnow())
+        alert_rows.mark_sent(session, delivery_ids, utcnow())
     report.sent += len(delivery_ids)
     log.debug("sent %d alert(s) via %s: %s", len(delivery_ids), channel_name, answer)
 
@@ -261,11 +261,13 @@ def _record_failure(
         if not sender.deduplicates and uncertain_before >= UNCERTAIN_RETRIES:
             error += " (not sent again: the channel may have received it already)"
             out_of_attempts = True
-        store.mark_uncertain(session, delivery_ids, error, None if out_of_attempts else retry_at)
+        alert_rows.mark_uncertain(
+            session, delivery_ids, error, None if out_of_attempts else retry_at
+        )
     elif out_of_attempts:
-        store.mark_failed(session, delivery_ids, error)
+        alert_rows.mark_failed(session, delivery_ids, error)
     else:
-        store.mark_retry(session, delivery_ids, error, retry_at)
+        alert_rows.mark_retry(session, delivery_ids, error, retry_at)
     if out_of_attempts:
         report.failed += len(delivery_ids)
         log.warning(

@@ -3,7 +3,8 @@
 (a) articles/s of a first full crawl into SQLite (run_crawl, wall time, in a child process);
 (b) the same pages' extraction rate with exactly the crawl's extraction (extract_article: its
     trafilatura settings, fallbacks and metadata), one process, and that times the cores as the
-    ceiling; also the rate of a worker's whole job (extraction, figures, SimHash);
+    ceiling; also the rate of a worker's whole job (extraction, figures, SimHash, topics and
+    quantity assignment: spiders.reading.read_article with the source's rules);
 (c) the ratio (a) / ceiling;
 (d) requests and new versions of an immediate second crawl with nothing changed.
 
@@ -26,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from newsmon.config import load_config  # noqa: E402
+from newsmon.ingest import TopicRules  # noqa: E402
 from newsmon.spiders.extract import extract_article  # noqa: E402
 from newsmon.spiders.reading import read_article  # noqa: E402
 from tests.newsite import NewsSite  # noqa: E402
@@ -35,12 +38,15 @@ CHILD = """
 import json, resource, sys, time
 from newsmon.config import load_config
 from newsmon.spiders.crawl import run_crawl
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+imports = cpu()
 config = load_config(sys.argv[1])
 started = time.perf_counter()
 reports = run_crawl(config)
 elapsed = time.perf_counter() - started
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"seconds": elapsed, "cpu": usage.ru_utime + usage.ru_stime, "sources": [
+print(json.dumps({"seconds": elapsed, "cpu": cpu(), "imports": imports, "sources": [
     {"source": r.source, "status": r.status, **{k: getattr(r.counts, k) for k in (
         "requests", "not_modified", "new_articles", "new_versions", "duplicates", "errors")},
      "error_counts": r.counts.error_counts} for r in reports]}))
@@ -127,14 +133,17 @@ def main() -> None:
         print(f"    pages the site served more than once: {repeated} extra responses")
         print(
             f"    CPU per article: crawl process {1000 * first['cpu'] / stored:.1f} ms (reactor, "
-            f"store, pool transport; workers not included), local site server "
+            f"ingest, pool transport; workers not included), of which "
+            f"{1000 * first['imports'] / stored:.1f} ms its imports; local site server "
             f"{1000 * first['server_cpu'] / stored:.1f} ms"
         )
 
         # the ceiling: exactly the extraction the crawl's workers run (newsmon's settings and
         # fallbacks, metadata included), one process, times the cores
         alone = extraction_rate(pages, site, extract_article)
-        worker = extraction_rate(pages, site, read_article)
+        parsed = load_config(config)
+        rules = TopicRules.of(parsed, parsed.sources[0])
+        worker = extraction_rate(pages, site, lambda page, url: read_article(page, url, rules))
         ceiling = alone * cores
         print(
             f"(b) extraction alone (spiders.extract.extract_article, the crawl's settings): "
@@ -142,8 +151,9 @@ def main() -> None:
             f"{alone:.1f} x {cores} cores = {ceiling:.1f} pages/s"
         )
         print(
-            f"    a worker's whole job (extraction, figures, SimHash: spiders.reading."
-            f"read_article): {worker:.1f} pages/s; x {cores} = {worker * cores:.1f}"
+            f"    a worker's whole job (extraction, figures, SimHash, topics, quantities: "
+            f"spiders.reading.read_article): {worker:.1f} pages/s; x {cores} = "
+            f"{worker * cores:.1f}"
         )
         print(
             f"(c) ratio (a)/ceiling: {crawl_rate / ceiling:.2f} (target >= 0.8); against the "

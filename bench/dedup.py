@@ -13,7 +13,7 @@ N/10 crawl runs over 100 sources. Then it prints, side by side:
 - the duplicate check of a new article (spiders.simhash.SimhashIndex.candidates, as the store
   step calls it): CPU per lookup (this process plus, on PostgreSQL, the server backend's CPU
   read from /proc), wall time, and index rows read per lookup;
-- a whole store of one new article (spiders.store.store_batch, one article per transaction with
+- a whole store of one new article (ingest.ingest_batch, one article per transaction with
   its commit; a 300-word on-topic text with figures, an original that gets indexed): CPU and wall;
 - `last_runs()` and `last_complete_run_at()` times, and the query plans of the lookup and of
   `last_runs()` at the largest size;
@@ -49,9 +49,9 @@ import sqlalchemy as sa  # noqa: E402
 
 from newsmon.config import Config, parse_config  # noqa: E402
 from newsmon.figures import extract_figures  # noqa: E402
+from newsmon.ingest import Batch, Validators, ingest_batch  # noqa: E402
 from newsmon.spiders.extract import ArticleRecord  # noqa: E402
 from newsmon.spiders.simhash import MAX_DISTANCE, SimhashIndex, distance  # noqa: E402
-from newsmon.spiders.store import Batch, Validators, store_batch  # noqa: E402
 from newsmon.storage import Database  # noqa: E402
 from newsmon.storage.crawls import ensure_source, last_complete_run_at, last_runs  # noqa: E402
 from newsmon.storage.models import Article, CrawlRun, SimhashBlock, Source  # noqa: E402
@@ -242,8 +242,8 @@ def bench_stores(database: Database, config: Config, stores: int, rng: random.Ra
     index = SimhashIndex(SINCE)
 
     def store(found: ArticleRecord) -> None:
-        batch = Batch(config, config.sources[0], source_id, [(found, Validators(NOW))])
-        (result,) = store_batch(database, batch, index)
+        batch = Batch(config, config.sources[0], source_id, [(found, Validators(NOW), None)])
+        (result,) = ingest_batch(database, batch, index)
         assert not isinstance(result, Exception) and result.outcome == "new_article", result
 
     for found in records[:5]:  # warm up

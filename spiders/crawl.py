@@ -19,6 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+# imported here, not lazily by the first download: deep in the reactor's stack, the deprecation
+# shims of Scrapy's TLS modules call inspect.stack(), which reads the source of every frame
+# (~0.4 s of the crawl process's CPU, per crawl)
+import scrapy.core.downloader.handlers.http11  # noqa: F401
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -35,7 +39,7 @@ from newsmon.spiders.simhash import SimhashIndex
 from newsmon.spiders.sources import SPIDERS
 from newsmon.spiders.throttle import ConcurrencyBudget
 from newsmon.storage import Database
-from newsmon.storage import articles as store
+from newsmon.storage import articles as article_rows
 from newsmon.storage.crawl_state import (
     cached_robots,
     document_validators,
@@ -119,7 +123,30 @@ def crawl_settings(config: Config) -> Settings:
             # robots.txt once per site for all sources (Scrapy's is per crawler = per source);
             # after robots.txt (100) and retries (550): counts what really goes on the wire;
             # last, next to the downloader: the crawl-wide and per-site concurrency budget
+            # what does nothing for newsmon, but runs per request, response or item in the
+            # crawl process (whose CPU bounds the crawl, docs/crawling.md): Scrapy's stats
+            # (newsmon counts in its run records), the Referer header, depth tracking (the
+            # sitemap depth is newsmon's own), meta-refresh parsing of every page body (feeds,
+            # sitemaps and articles redirect with HTTP), HTTP auth, the memory watchdog
+            "STATS_CLASS": "scrapy.statscollectors.DummyStatsCollector",
+            "MEMUSAGE_ENABLED": False,
+            "REFERER_ENABLED": False,
+            "METAREFRESH_ENABLED": False,
+            "EXTENSIONS": {
+                "scrapy.extensions.corestats.CoreStats": None,
+                "scrapy.extensions.logcount.LogCount": None,
+                "scrapy.extensions.spiderstate.SpiderState": None,
+                "scrapy.extensions.remote_control.RemoteControl": None,
+            },
+            "SPIDER_MIDDLEWARES": {
+                "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+                "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+                "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+            },
             "DOWNLOADER_MIDDLEWARES": {
+                "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+                "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+                "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
                 "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
                 "newsmon.spiders.robots.SharedRobotsTxtMiddleware": 100,
                 # first: a refused request costs no robots.txt either; a redirect comes back
@@ -127,6 +154,8 @@ def crawl_settings(config: Config) -> Settings:
                 "newsmon.spiders.reach.AddressGuard": 50,
                 "newsmon.spiders.pipeline.RequestCounter": 950,
                 "newsmon.spiders.throttle.SharedConcurrency": 990,
+                # after waiting for a slot: the time a daemon poll has left caps the download
+                "newsmon.spiders.deadline.PollDeadline": 995,
             },
         }
     )
@@ -176,9 +205,8 @@ def run_crawl(
     if dry_run:
         opened.dispose()
     started_at = utcnow()
-    duplicates = SimhashIndex(since=started_at - DUPLICATE_LOOKBACK)  # in the database
     pool = extraction_pool(worker_count(config))
-    store_thread = ThreadPoolExecutor(1, thread_name_prefix="newsmon-store")
+    ingest_thread = ThreadPoolExecutor(1, thread_name_prefix="newsmon-ingest")
     with database.session() as session:
         robots = RobotsCache(started_at, cached_robots(session, started_at))
     budget = ConcurrencyBudget(config.crawl.concurrency, config.crawl.concurrency_per_domain)
@@ -186,8 +214,8 @@ def run_crawl(
         config,
         database,
         pool,
-        store_thread,
-        duplicates,
+        ingest_thread,
+        SimhashIndex(since=started_at - DUPLICATE_LOOKBACK),  # in the database
         started_at,
         robots,
         budget,
@@ -195,21 +223,7 @@ def run_crawl(
         refetch=refetch,
         explain=explain,
     )
-    jobs = []
-    with database.session() as session:
-        for source in sources:
-            row = ensure_source(session, source.name, source.url, source.type)
-            # the last run that read everything: a run cut short must not hide what it left
-            previous_run_at = last_complete_run_at(session, row.id)
-            run = start_run(session, row, started_at)
-            etag, modified = (None, None) if refetch else (row.etag, row.last_modified)
-            job = SourceJob(source, row.id, run.id, context, etag, modified, previous_run_at)
-            if not refetch:
-                job.documents = document_validators(session, row.id)
-            jobs.append(job)
-    quiet = _quiet_sources(database, config, [job.source_id for job in jobs], baseline)
-    for job in jobs:
-        job.quiet = job.source_id in quiet
+    jobs, quiet = open_jobs(context, sources, baseline)
     interruption = Interruption()
     crash: BaseException | None = None
     try:
@@ -229,10 +243,52 @@ def run_crawl(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        store_thread.shutdown(wait=True)
-        reports = _finish(database, jobs, interruption, crash)
-        _assess(database, config, jobs, quiet, reports)
+        ingest_thread.shutdown(wait=True)
+        cut = _why_cut(interruption, crash)
+        reports = close_jobs(database, config, jobs, quiet, cut, crashed=crash is not None)
+        for report in reports:
+            report.signum = interruption.signum
         database.dispose()
+    return reports
+
+
+def open_jobs(
+    context: CrawlContext, sources: Sequence[Source], baseline: bool = False
+) -> tuple[list[SourceJob], set[int]]:
+    """Start a run for each source (rows written: call it off the reactor thread); the jobs,
+    and the ids of the sources stored as a quiet baseline."""
+    jobs = []
+    database, refetch = context.database, context.refetch
+    with database.session() as session:
+        for source in sources:
+            row = ensure_source(session, source.name, source.url, source.type)
+            # the last run that read everything: a run cut short must not hide what it left
+            previous_run_at = last_complete_run_at(session, row.id)
+            run = start_run(session, row, context.started_at)
+            etag, modified = (None, None) if refetch else (row.etag, row.last_modified)
+            job = SourceJob(source, row.id, run.id, context, etag, modified, previous_run_at)
+            if not refetch:
+                job.documents = document_validators(session, row.id)
+            jobs.append(job)
+    quiet = _quiet_sources(database, context.config, [job.source_id for job in jobs], baseline)
+    for job in jobs:
+        job.quiet = job.source_id in quiet
+    return jobs, quiet
+
+
+def close_jobs(
+    database: Database,
+    config: Config,
+    jobs: list[SourceJob],
+    quiet: set[int],
+    cut: str | None = None,
+    crashed: bool = False,
+) -> list[SourceReport]:
+    """Close the runs and decide the alerts (rows written: call it off the reactor thread).
+    `cut`: why the crawl was stopped, for the sources it cut short; `crashed`: nothing it
+    did counts as complete."""
+    reports = _finish(database, jobs, cut, crashed)
+    _assess(database, config, jobs, quiet, reports)
     return reports
 
 
@@ -286,7 +342,7 @@ def _explain_alerts(database: Database, jobs: list[SourceJob], reports: list[Sou
     if not ids:
         return
     with database.session() as session:
-        raised = store.alerts_by_article(session, ids)
+        raised = article_rows.alerts_by_article(session, ids)
     for job in jobs:
         for article_id, lines in job.explanations:
             for kind, quantity in raised.get(article_id or -1, []):
@@ -294,25 +350,24 @@ def _explain_alerts(database: Database, jobs: list[SourceJob], reports: list[Sou
 
 
 def _finish(
-    database: Database,
-    jobs: list[SourceJob],
-    interruption: Interruption,
-    crash: BaseException | None,
+    database: Database, jobs: list[SourceJob], cut: str | None, crashed: bool
 ) -> list[SourceReport]:
     """Close each source's run. A source's validators are saved only when its spider finished
     (everything it listed was stored or failed for a counted reason): a source cut short is
     read in full next time, and the articles it did store are not downloaded again."""
     reports = []
-    cut = _why_cut(interruption, crash)
     with database.session() as session:
-        save_robots(session, jobs[0].context.robots.fetched if jobs else {}, utcnow())
+        if jobs:  # what the cache fetched since its last save (a long-lived engine's is shared)
+            fetched = jobs[0].context.robots.fetched
+            batch = dict(fetched.popitem() for _ in range(len(fetched)))
+            save_robots(session, batch, utcnow())
         for job in jobs:
-            complete = job.complete and crash is None
+            complete = job.complete and not crashed
             keep = not database.dry_run  # a dry run's rows (runs, sources) were never kept
             # a limited source is read again next time for what it left
             save = complete and not job.left
             if keep and save and job.validators_changed and job.failed is None:
-                store.save_source_validators(
+                article_rows.save_source_validators(
                     session, job.source_id, job.new_etag, job.new_last_modified
                 )
             if keep and save and not job.failed and (job.new_documents or job.context.refetch):
@@ -331,9 +386,7 @@ def _finish(
                 status, message = "ok", job.first_error
             if keep:
                 finish_run(session, job.run_id, job.counts, status, message)
-            report = SourceReport(
-                job.source.name, job.run_id, status, job.counts, message, interruption.signum
-            )
+            report = SourceReport(job.source.name, job.run_id, status, job.counts, message)
             report.explanations = [lines for _, lines in job.explanations]
             reports.append(report)
     return reports

@@ -22,7 +22,7 @@ class CrawlContext:
     config: Config
     database: Database
     pool: Executor  # processes: extraction
-    store_thread: Executor  # one thread: the store step, so DB work never blocks the reactor
+    ingest_thread: Executor  # one thread: the ingest step, so DB work never blocks the reactor
     duplicates: SimhashIndex
     started_at: datetime
     robots: RobotsCache
@@ -30,6 +30,7 @@ class CrawlContext:
     on_progress: Callable[[SourceJob], None] | None = None
     refetch: bool = False  # ignore stored validators (source documents and articles) once
     explain: bool = False  # say, per article, what was decided and why
+    deadline: float | None = None  # time.time() by which a daemon poll must end (deadline.py)
     # article URLs some source already requested in this crawl: two sources listing the same
     # article (a feed and a sitemap) cost one download
     requested: set[str] = field(default_factory=set)

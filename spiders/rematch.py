@@ -26,12 +26,12 @@ from newsmon.clock import utcnow
 from newsmon.config import Config, Source
 from newsmon.figures import Figure as FigureRecord
 from newsmon.figures import assign_quantities, extract_figures
+from newsmon.ingest import Validators, ingest_article
 from newsmon.spiders.extract import ArticleRecord
 from newsmon.spiders.simhash import SimhashIndex, simhash
-from newsmon.spiders.store import Validators, store_article
 from newsmon.spiders.topics import match_topics
 from newsmon.storage import Database
-from newsmon.storage import articles as store
+from newsmon.storage import articles as article_rows
 from newsmon.storage import rematch as rows
 from newsmon.storage.crawls import ensure_source
 from newsmon.storage.models import Article, Figure, SkippedArticle
@@ -95,7 +95,7 @@ def rematch(config: Config, database: Database) -> RematchReport:
             for row in rows.skipped_rows(session, ids):
                 report.skipped_checked += 1
                 source = by_id.get(row.source_id) if row.source_id is not None else None
-                if source is not None and _store_if_matching(
+                if source is not None and _ingest_if_matching(
                     session, config, source, row, duplicates, report
                 ):
                     report.now_matching += 1
@@ -114,7 +114,7 @@ def _configured_sources(session: Session, config: Config) -> dict[int, Source]:
     return {ensure_source(session, s.name, s.url, s.type).id: s for s in config.sources}
 
 
-def _store_if_matching(
+def _ingest_if_matching(
     session: Session,
     config: Config,
     source: Source,
@@ -137,7 +137,7 @@ def _store_if_matching(
     record.simhash = simhash(record.text)
     fetched = Validators(row.last_fetched_at or row.first_seen_at, row.etag, row.last_modified)
     assert row.source_id is not None
-    result = store_article(session, config, source, row.source_id, record, fetched, duplicates)
+    result = ingest_article(session, config, source, row.source_id, record, fetched, duplicates)
     return result.outcome == "new_article"
 
 
@@ -148,7 +148,7 @@ def _retag(
         return
     have = {tag.topic for tag in article.topics}
     topics = match_topics(config, source, article.title, article.text or "")
-    store.add_topics(session, article, topics)
+    article_rows.add_topics(session, article, topics)
     report.topics_added += len(set(topics) - have)
 
 

@@ -73,6 +73,14 @@ class SimhashIndex:
         """Ids within MAX_DISTANCE bits, oldest (smallest id) first."""
         return near_duplicates.candidates(session, value, MAX_DISTANCE, self.since)
 
+    def candidates_of(self, session: Session, values: list[int]) -> dict[int, list[int]]:
+        """`candidates` of each of these hashes, with one query."""
+        return near_duplicates.candidates_of(session, values, MAX_DISTANCE, self.since)
+
     def add(self, session: Session, article_id: int, value: int, first_seen_at: datetime) -> None:
         """Index an original in the session's transaction (a rollback takes it back)."""
         near_duplicates.add_original(session, article_id, value, first_seen_at)
+
+    def add_many(self, session: Session, originals: list[tuple[int, int, datetime]]) -> None:
+        """Index (article id, SimHash, first seen) originals with one statement."""
+        near_duplicates.add_originals(session, originals)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 from newsmon.config import Config, Keywords, Source
@@ -26,18 +27,17 @@ def keywords_match(keywords: Keywords, text: str) -> bool:
     return not any(found(entry) for entry in keywords.not_)
 
 
-def match_topics(
-    config: Config, source: Source | None, title: str | None, text: str
-) -> list[str]:
+def match_topics(config: Config, source: Source | None, title: str | None, text: str) -> list[str]:
     """The topics whose keywords match the title and text: the source's, or with no source
     (`newsmon extract --topics`) every configured topic."""
-    haystack = f"{title or ''}\n{text}"
     candidates = config.source_topics(source) if source is not None else list(config.topics)
-    return [
-        topic_id
-        for topic_id in candidates
-        if keywords_match(config.topics[topic_id].keywords, haystack)
-    ]
+    return topics_matching({t: config.topics[t].keywords for t in candidates}, title, text)
+
+
+def topics_matching(keywords: Mapping[str, Keywords], title: str | None, text: str) -> list[str]:
+    """The topics (of `keywords`, in its order) whose keywords match the title and text."""
+    haystack = f"{title or ''}\n{text}"
+    return [topic_id for topic_id, rules in keywords.items() if keywords_match(rules, haystack)]
 
 
 def why_no_match(config: Config, source: Source, title: str | None, text: str) -> str:

@@ -1,9 +1,11 @@
-"""Articles, their versions, topics and figures: every query the crawl's store step needs."""
+"""Articles, their versions, topics and figures, and remembered off-topic articles: every
+query the ingest pipeline (newsmon.ingest) needs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -17,6 +19,9 @@ from newsmon.storage.models import (
     SkippedArticle,
     Source,
 )
+
+if TYPE_CHECKING:
+    from newsmon.figures import Figure as FigureRecord
 
 CHUNK = 500  # URLs per IN (...) query: well under every backend's parameter limit
 
@@ -104,11 +109,56 @@ def add_topics(session: Session, article: Article, topics: Iterable[str]) -> Non
             have.add(topic)
 
 
-def add_figures(session: Session, version: ArticleVersion, figures: Sequence[Figure]) -> None:
-    for figure in figures:
+def add_article(
+    session: Session,
+    url: str,
+    source_id: int,
+    first_seen_at: datetime,
+    simhash: int | None,
+    duplicate_of: int | Article | None,
+) -> Article:
+    """A new article row (its versions follow); inserted with the session's next flush.
+    `duplicate_of`: the first copy, by id or as a row not flushed yet."""
+    article = Article(
+        url=url, source_id=source_id, first_seen_at=first_seen_at, authors=[], simhash=simhash
+    )
+    if isinstance(duplicate_of, Article):
+        article.duplicate_of = duplicate_of
+    else:
+        article.duplicate_of_id = duplicate_of
+    session.add(article)
+    return article
+
+
+def add_figures(session: Session, version: ArticleVersion, figures: Sequence[FigureRecord]) -> None:
+    """The version's figures, as read (figures.Figure) and assigned to quantities."""
+    for record in figures:
+        figure = figure_row(record)
         figure.version = version
         figure.article = version.article  # its id may come with the same flush
         session.add(figure)
+
+
+def figure_row(figure: FigureRecord) -> Figure:
+    return Figure(
+        topic=figure.quantity.partition("/")[0] if figure.quantity else None,
+        quantity=figure.quantity,
+        value=figure.value,
+        low=figure.low,
+        high=figure.high,
+        qualifier=figure.qualifier,
+        unit=figure.unit,
+        text=figure.text,
+        start_offset=figure.start,
+        end_offset=figure.end,
+        sentence=figure.sentence,
+        attribution=figure.attribution,
+        projection=figure.projection,
+        per=figure.per,
+        change=figure.change,
+        role=figure.role,
+        assigned_by=figure.assigned_by,
+    )
 
 
 def article_text(session: Session, article_id: int) -> str:
@@ -138,6 +188,28 @@ def save_source_validators(
 ) -> None:
     source = session.get_one(Source, source_id)
     source.etag, source.last_modified = etag, last_modified
+
+
+def remember_skipped(
+    session: Session,
+    row: SkippedArticle | None,
+    url: str,
+    source_id: int,
+    fetched_at: datetime,
+    **read: Any,
+) -> SkippedArticle:
+    """An article matching no topic (`row`: as remembered already, if it was), kept aside with
+    what was read of it (`read`: title, text, text_hash, authors, published_at, modified_at,
+    language, etag, last_modified), so it is not downloaded again while unchanged and can be
+    re-matched when the topics change (`newsmon rematch`)."""
+    if row is None:
+        row = SkippedArticle(url=url, first_seen_at=fetched_at)
+        session.add(row)
+    row.source_id = source_id
+    for column, value in read.items():
+        setattr(row, column, value)
+    row.last_fetched_at = row.last_checked_at = fetched_at
+    return row
 
 
 def forget_skipped(session: Session, url: str) -> None:

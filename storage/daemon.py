@@ -96,13 +96,16 @@ def record_crawl_outcome(
     died before starting one), one is recorded so the failure shows in `newsmon status`.
     Returns the number of runs closed or recorded."""
     closed = abandon_running_runs(session, [source_name], status, message)
+    # runs the crawl closed itself when told to stop; at a timeout also those it closed as
+    # failed because the deadline cut their requests
+    statuses = ("ok", "limited", "interrupted") + (("failed",) if status == "timeout" else ())
     cut_short = session.scalars(
         select(CrawlRun)
         .join(Source)
         .where(
             Source.name == source_name,
             CrawlRun.started_at >= started_at,
-            CrawlRun.status.in_(("ok", "limited", "interrupted")),
+            CrawlRun.status.in_(statuses),
         )
     ).all()
     for run in cut_short:
@@ -113,6 +116,16 @@ def record_crawl_outcome(
     run = start_run(session, source, started_at)
     finish_run(session, run.id, RunCounts(), status=status, message=message)
     return 1
+
+
+def last_run_at(session: Session, source_name: str) -> datetime | None:
+    """When this source's last run started (None: never)."""
+    return session.scalar(select(Source.last_run_at).where(Source.name == source_name))
+
+
+def close_running_runs(session: Session, source_name: str, message: str) -> int:
+    """A crawl engine died with this source's poll: its run is closed as failed, saying why."""
+    return abandon_running_runs(session, [source_name], "failed", message)
 
 
 def close_orphaned_runs(session: Session, message: str) -> int:

@@ -6,6 +6,8 @@ connection kept open for the daemon's lifetime; the holder is named from its hea
 cases the kernel or the server releases the lock when the daemon's process ends, however it ends.
 The advisory lock also ends with its connection, so the daemon checks it on every heartbeat
 (`DaemonLock.held`) and takes it again after an outage, unless another daemon was quicker.
+The same lock elects the active scheduler of `newsmon run --role scheduler`: a standby retries
+`acquire()` until the active one's connection, and so its lock, is gone.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import contextlib
 import fcntl
 import os
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -126,6 +129,7 @@ class DaemonLock:
         self.database = database
         self._advisory = AdvisoryLock(database) if database.dialect == "postgresql" else None
         self._file: contextlib.ExitStack | None = None
+        self.waited = False  # acquire_when_free had to wait for another holder
 
     def acquire(self) -> None:
         if self._advisory is not None:
@@ -136,6 +140,24 @@ class DaemonLock:
             stack = contextlib.ExitStack()
             stack.enter_context(_file_lock(path, self.database))
             self._file = stack
+
+    def acquire_when_free(
+        self, stop: threading.Event, waiting: Callable[[str], None], retry: float
+    ) -> bool:
+        """Take the lock, trying every `retry` seconds while another process holds it (a
+        standby scheduler); `waiting(holder)` is called once, naming the holder, when it has to
+        wait (`self.waited` tells afterwards). False if `stop` was set first."""
+        self.waited = False
+        while not stop.is_set():
+            try:
+                self.acquire()
+                return True
+            except DaemonLockedError as exc:
+                if not self.waited:
+                    waiting(str(exc).split(";")[0].replace("is already running", "is running"))
+                    self.waited = True
+            stop.wait(retry)
+        return False
 
     def held(self) -> bool:
         # an OS file lock cannot be lost while the process lives

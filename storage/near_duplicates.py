@@ -19,7 +19,18 @@ from datetime import datetime
 from functools import cache
 from itertools import combinations
 
-from sqlalchemy import ColumnElement, Integer, any_, cast, column, func, insert, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    any_,
+    cast,
+    column,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, BIT
 from sqlalchemy.orm import Session
 
@@ -70,6 +81,13 @@ def _flips(bits: int, radius: int) -> tuple[int, ...]:
 def add_original(session: Session, article_id: int, value: int, first_seen_at: datetime) -> None:
     """Index an original (an article that is no copy) in the caller's transaction, so a
     rollback takes its rows back with the article."""
+    add_originals(session, [(article_id, value, first_seen_at)])
+
+
+def add_originals(session: Session, originals: list[tuple[int, int, datetime]]) -> None:
+    """Index (article id, SimHash, first seen) originals with one statement (a batch's)."""
+    if not originals:
+        return
     session.execute(
         insert(SimhashBlock),
         [
@@ -79,6 +97,7 @@ def add_original(session: Session, article_id: int, value: int, first_seen_at: d
                 "simhash": value,
                 "first_seen_at": first_seen_at,
             }
+            for article_id, value, first_seen_at in originals
             for key in block_keys(value)
         ],
     )
@@ -97,6 +116,31 @@ def candidates(session: Session, value: int, max_distance: int, since: datetime)
         )
     )
     return sorted(set(ids))
+
+
+def candidates_of(
+    session: Session, values: list[int], max_distance: int, since: datetime
+) -> dict[int, list[int]]:
+    """`candidates` of several hashes (a batch's new articles) with one query: the union of
+    their probes finds every hash within reach of any of them, and each row is then given to
+    the hashes it is within `max_distance` bits of."""
+    wanted = sorted(set(values))
+    if not wanted:
+        return {}
+    keys = sorted({key for value in wanted for key in probe_keys(value, max_distance)})
+    rows = session.execute(
+        select(SimhashBlock.article_id, SimhashBlock.simhash).where(
+            _key_in(session, keys),
+            SimhashBlock.first_seen_at >= since,
+            or_(*(_distance(session, value) <= max_distance for value in wanted)),
+        )
+    )
+    found: dict[int, set[int]] = {value: set() for value in wanted}
+    for article_id, other in rows:
+        for value in wanted:
+            if ((value ^ other) & ((1 << 64) - 1)).bit_count() <= max_distance:
+                found[value].add(article_id)
+    return {value: sorted(ids) for value, ids in found.items()}
 
 
 def _key_in(session: Session, keys: list[int]) -> ColumnElement[bool]:

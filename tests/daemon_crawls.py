@@ -9,13 +9,14 @@ storage.crawls. What each does depends on the source's name prefix:
   crash-…  raises after starting its run
   hang-…   never returns
   hog-…    allocates memory until it cannot
-  stoppable-…  counts an article every 0.2 s until SIGTERM, then closes its run as ok and
-           returns (as Scrapy does when told to stop)
+  stoppable-…  counts an article every 0.2 s until the engine is told to stop (SIGTERM: it calls
+           this module's `stop()`), then closes its run as ok and returns (as Scrapy does)
+
+They run in threads of the daemon's crawl engine.
 """
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 import uuid
@@ -26,6 +27,13 @@ from newsmon.config import Config
 from newsmon.storage import Database
 from newsmon.storage.crawls import RunCounts, ensure_source, finish_run, start_run
 from newsmon.storage.models import Article, ArticleVersion
+
+STOP = threading.Event()
+
+
+def stop() -> None:
+    """The engine calls this when the daemon stops."""
+    STOP.set()
 
 
 def crawl(config: Config, source_names: Sequence[str] | None = None) -> list[int]:
@@ -59,9 +67,7 @@ def _behave(name: str, database: Database, source_id: int) -> RunCounts:
         while True:
             hoard.append(bytearray(50 * 1024 * 1024))
     if name.startswith("stoppable-"):
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
-        while not stop.wait(0.2):
+        while not STOP.wait(0.2):
             counts.new_articles += 1
         return counts
     if name.startswith("slow-"):

@@ -23,7 +23,7 @@ from newsmon.alerts.dispatch import CLAIM_LEASE, backoff, dispatch_pending, send
 from newsmon.clock import utcnow
 from newsmon.config import Config, parse_config
 from newsmon.storage import Database
-from newsmon.storage import alerts as store
+from newsmon.storage import alerts as alert_rows
 from newsmon.storage.models import Alert, Delivery
 
 T0 = datetime(2024, 11, 1, 8, 0, tzinfo=UTC)
@@ -69,7 +69,7 @@ def dispatch_until_settled(database: Database, config: Config, seconds: float = 
     while time.monotonic() < deadline:
         dispatch_pending(database, config)
         with database.session() as session:
-            if store.delivery_counts(session).get("pending", 0) == 0:
+            if alert_rows.delivery_counts(session).get("pending", 0) == 0:
                 return
         time.sleep(0.1)
     raise AssertionError(f"still pending after {seconds}s: {deliveries(database)}")
@@ -155,7 +155,7 @@ def test_a_failing_channel_backs_off_gives_up_and_can_be_requeued(database: Data
             delivery = session.scalars(select(Delivery)).one()
             assert (delivery.status, delivery.attempts) == ("failed", 3)
             assert delivery.last_error == "HTTP 500: down"
-            assert store.requeue_failed(session) == 1
+            assert alert_rows.requeue_failed(session) == 1
         assert dispatch_pending(database, config).sent == 1
     assert len(hook.received) == 4
     assert hook.received[-1].path == "/in?token=s3cret"
@@ -277,7 +277,7 @@ def test_a_send_whose_process_died_is_retried_after_the_lease(database: Database
         now = utcnow()
         with database.session() as session:  # a dispatcher claims a delivery, then dies
             delivery = session.scalars(select(Delivery).order_by(Delivery.id)).first()
-            assert store.claim_delivery(session, delivery.id, 0, now + CLAIM_LEASE)
+            assert alert_rows.claim_delivery(session, delivery.id, 0, now + CLAIM_LEASE)
         assert dispatch_pending(database, config, now=now).sent == 1  # only the other one
         later = dispatch_pending(database, config, now=now + CLAIM_LEASE + timedelta(seconds=1))
     assert later.sent == 1

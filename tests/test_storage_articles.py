@@ -12,11 +12,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from newsmon.alerts.assess import assess_sources
 from newsmon.config import Config, parse_config
 from newsmon.figures import extract_figures
+from newsmon.ingest import Batch, IngestResult, Validators, ingest_article, ingest_batch
 from newsmon.spiders.extract import ArticleRecord
 from newsmon.spiders.simhash import SimhashIndex, simhash
-from newsmon.spiders.store import Batch, StoreResult, Validators, store_article, store_batch
 from newsmon.storage import Database
-from newsmon.storage import articles as store
+from newsmon.storage import articles as article_rows
 from newsmon.storage.crawls import ensure_source
 from newsmon.storage.models import Alert, Article, ArticleVersion, Figure, SimhashBlock
 from tests.newsite.config import TOPICS
@@ -44,7 +44,7 @@ def record(url: str, text: str, title: str = "North Korean troops") -> ArticleRe
 def put(database: Database, config, found: ArticleRecord, index: SimhashIndex, at: datetime = NOW):
     with database.session() as session:
         source = ensure_source(session, "wire", "http://127.0.0.1/rss", "feed")
-        return store_article(
+        return ingest_article(
             session, config, config.sources[0], source.id, found, Validators(at, '"e1"'), index
         )
 
@@ -63,11 +63,11 @@ def test_versions_only_when_text_changes(database: Database) -> None:
         == "new_version"
     )
     with database.session() as session:
-        article = store.article_by_url(session, url)
+        article = article_rows.article_by_url(session, url)
         assert article is not None
         assert (article.version_count, article.text) == (2, revised)
         assert [t.topic for t in article.topics] == ["nk-troops"]
-        latest = store.latest_version(session, article)
+        latest = article_rows.latest_version(session, article)
         assert latest is not None and latest.number == 2
         figure = session.scalars(select(Figure).where(Figure.version_id == latest.id)).one()
         assert (figure.value, figure.quantity, figure.topic) == (
@@ -152,11 +152,13 @@ def test_lookups_and_checks(database: Database) -> None:
         SimhashIndex(SINCE),
     )
     with database.session() as session:
-        found = store.articles_by_url(session, ["http://127.0.0.1/a", "http://127.0.0.1/zzz"])
+        found = article_rows.articles_by_url(
+            session, ["http://127.0.0.1/a", "http://127.0.0.1/zzz"]
+        )
         assert list(found) == ["http://127.0.0.1/a"]
-        store.mark_checked(session, "http://127.0.0.1/a", NOW + timedelta(hours=3), '"e2"')
+        article_rows.mark_checked(session, "http://127.0.0.1/a", NOW + timedelta(hours=3), '"e2"')
     with database.session() as session:
-        article = store.article_by_url(session, "http://127.0.0.1/a")
+        article = article_rows.article_by_url(session, "http://127.0.0.1/a")
         assert article is not None
         assert (article.last_checked_at, article.etag) == (NOW + timedelta(hours=3), '"e2"')
         assert article.first_seen_at == NOW
@@ -172,16 +174,16 @@ def test_a_batch_keeps_its_good_articles_when_one_fails(database: Database) -> N
     with database.session() as session:
         source_id = ensure_source(session, "wire", "http://127.0.0.1/rss", "feed").id
     items = [
-        (record("http://127.0.0.1/a", story), Validators(NOW)),
-        (refused, Validators(NOW)),
-        (record("http://127.0.0.1/b", "SEOUL (Wire) - " + story), Validators(NOW)),
+        (record("http://127.0.0.1/a", story), Validators(NOW), None),
+        (refused, Validators(NOW), None),
+        (record("http://127.0.0.1/b", "SEOUL (Wire) - " + story), Validators(NOW), None),
     ]
-    first, error, copy = store_batch(
+    first, error, copy = ingest_batch(
         database, Batch(config, config.sources[0], source_id, items), index
     )
     assert isinstance(error, SQLAlchemyError)
-    assert isinstance(first, StoreResult) and first.outcome == "new_article"
-    assert isinstance(copy, StoreResult) and copy.duplicate_of == first.article_id
+    assert isinstance(first, IngestResult) and first.outcome == "new_article"
+    assert isinstance(copy, IngestResult) and copy.duplicate_of == first.article_id
     assess_sources(database, config, [source_id])  # what the crawl does at its end
     with database.session() as session:
         assert sorted(session.scalars(select(Article.url))) == [

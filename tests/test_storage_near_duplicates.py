@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from newsmon.config import parse_config
 from newsmon.figures import extract_figures
+from newsmon.ingest import Batch, Validators, ingest_article, ingest_batch
 from newsmon.spiders.extract import ArticleRecord
 from newsmon.spiders.simhash import MAX_DISTANCE, SimhashIndex, simhash
-from newsmon.spiders.store import Batch, Validators, store_article, store_batch
 from newsmon.storage import Database
 from newsmon.storage.crawls import ensure_source, last_complete_run_at, last_runs, start_run
 from newsmon.storage.models import Article, SimhashBlock
@@ -61,7 +61,7 @@ def source_id(database: Database) -> int:
 
 def put(database: Database, found: ArticleRecord, at: datetime = NOW):
     with database.session() as session:
-        return store_article(
+        return ingest_article(
             session,
             CONFIG,
             CONFIG.sources[0],
@@ -122,6 +122,24 @@ def test_a_near_miss_beyond_the_threshold_is_not_a_candidate(database: Database)
         assert index.candidates(session, flip(value, list(range(8)))) == []
 
 
+def test_a_batch_lookup_finds_what_one_lookup_per_hash_finds(database: Database) -> None:
+    """The ingest step looks up a whole batch's hashes with one query (candidates_of)."""
+    rng = random.Random(14)
+    originals = [rng.getrandbits(64) - (1 << 63) for _ in range(30)]
+    with database.session() as session:
+        for n, value in enumerate(originals):
+            article = Article(url=f"http://127.0.0.1/{n}", simhash=value, first_seen_at=NOW)
+            session.add(article)
+            session.flush()
+            add_original(session, article.id, value, NOW)
+        index = SimhashIndex(SINCE)
+        probes = [flip(value, rng.sample(range(64), rng.randrange(10))) for value in originals]
+        probes += [rng.getrandbits(64) - (1 << 63) for _ in range(5)]  # near nothing
+        one_by_one = {value: index.candidates(session, value) for value in probes}
+        assert index.candidates_of(session, probes) == one_by_one
+        assert sum(1 for ids in one_by_one.values() if ids) > 10  # hits and misses both
+
+
 def test_an_original_outside_the_window_is_not_a_candidate(database: Database) -> None:
     old = put(database, record("http://127.0.0.1/a", STORY), at=NOW - timedelta(days=31))
     reprint = put(database, record("http://127.0.0.1/b", "SEOUL (Wire) - " + STORY))
@@ -134,10 +152,13 @@ def test_an_original_outside_the_window_is_not_a_candidate(database: Database) -
 
 def test_rows_go_with_a_rolled_back_or_deleted_article(database: Database) -> None:
     refused = record(None, "North Korean soldiers: 4,000 more, officials said. " + FILLER[::-1])
-    items = [(record("http://127.0.0.1/a", STORY), Validators(NOW)), (refused, Validators(NOW))]
+    items = [
+        (record("http://127.0.0.1/a", STORY), Validators(NOW), None),
+        (refused, Validators(NOW), None),
+    ]
     batch = Batch(CONFIG, CONFIG.sources[0], source_id(database), items)
     # the batch fails as a whole (rolled back, its blocks with it), then each is stored alone
-    first, error = store_batch(database, batch, SimhashIndex(SINCE))
+    first, error = ingest_batch(database, batch, SimhashIndex(SINCE))
     assert isinstance(error, Exception) and not isinstance(first, Exception)
     assert blocks(database) == {first.article_id: set(block_keys(simhash(STORY)))}
     with database.session() as session:
