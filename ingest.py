@@ -38,8 +38,8 @@ from newsmon.config import Config, Keywords, Source
 from newsmon.figures import Figure as FigureRecord
 from newsmon.figures import assign_quantities
 from newsmon.figures.quantities import QuantitySpec
+from newsmon.spiders.article_page import ArticleRecord
 from newsmon.spiders.dating import version_date
-from newsmon.spiders.extract import ArticleRecord
 from newsmon.spiders.simhash import (
     MAX_DISTANCE,
     MIN_RESEMBLANCE,

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from newsmon.config import load_config  # noqa: E402
 from newsmon.ingest import TopicRules  # noqa: E402
-from newsmon.spiders.extract import extract_article  # noqa: E402
+from newsmon.spiders.article_page import extract_article  # noqa: E402
 from newsmon.spiders.reading import read_article  # noqa: E402
 from tests.newsite import NewsSite  # noqa: E402
 from tests.newsite.config import site_config  # noqa: E402
@@ -146,7 +146,7 @@ def main() -> None:
         worker = extraction_rate(pages, site, lambda page, url: read_article(page, url, rules))
         ceiling = alone * cores
         print(
-            f"(b) extraction alone (spiders.extract.extract_article, the crawl's settings): "
+            f"(b) extraction alone (spiders.article_page.extract_article, the crawl's settings): "
             f"{alone:.1f} pages/s in one process ({1000 / alone:.1f} ms per page); ceiling "
             f"{alone:.1f} x {cores} cores = {ceiling:.1f} pages/s"
         )

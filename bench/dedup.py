@@ -50,7 +50,7 @@ import sqlalchemy as sa  # noqa: E402
 from newsmon.config import Config, parse_config  # noqa: E402
 from newsmon.figures import extract_figures  # noqa: E402
 from newsmon.ingest import Batch, Validators, ingest_batch  # noqa: E402
-from newsmon.spiders.extract import ArticleRecord  # noqa: E402
+from newsmon.spiders.article_page import ArticleRecord  # noqa: E402
 from newsmon.spiders.simhash import MAX_DISTANCE, SimhashIndex, distance  # noqa: E402
 from newsmon.storage import Database  # noqa: E402
 from newsmon.storage.crawls import ensure_source, last_complete_run_at, last_runs  # noqa: E402

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
 
-from newsmon.spiders.extract import TRAFILATURA_OPTIONS, ExtractionError, extract_article  # noqa: E402
+from newsmon.spiders.article_page import TRAFILATURA_OPTIONS, ExtractionError, extract_article  # noqa: E402
 from tests.newsite import NewsSite  # noqa: E402
 
 TEXTSET = ROOT / "bench" / "textset"
@@ -176,7 +176,7 @@ def _other_readings(page: Page, url: str) -> dict[str, str]:
     """The readings a lost line may be found in, to say where a fix could take it from."""
     from lxml import html as lxml_html
 
-    from newsmon.spiders.extract import _json_ld_articles
+    from newsmon.spiders.article_page import _json_ld_articles
 
     tree = lxml_html.fromstring(page.html)
     bodies = [n.get("articleBody") for n in _json_ld_articles(tree)]
@@ -263,7 +263,7 @@ def print_timing(pages: list[Page], against: str, rounds: int) -> None:
     that both see the same load."""
     furniture = _module_at(against, "spiders/furniture.py", "_ref_furniture", {})
     extract = _module_at(
-        against, "spiders/extract.py", "_ref_extract", {"newsmon.spiders.furniture": furniture}
+        against, "spiders/article_page.py", "_ref_extract", {"newsmon.spiders.furniture": furniture}
     )
     runs: dict[str, Callable[[bytes, str], Any]] = {
         against: extract.extract_article,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from newsmon.spiders.extract import parse_datetime
+from newsmon.spiders.article_page import parse_datetime
 
 
 def http_date(value: str | None) -> datetime | None:

@@ -12,7 +12,12 @@ from typing import Any, BinaryIO
 from newsmon.config import Config
 from newsmon.errors import NewsmonError
 from newsmon.figures import assign_quantities, extract_figures
-from newsmon.spiders.extract import ArticleRecord, ExtractionError, extract_article, text_record
+from newsmon.spiders.article_page import (
+    ArticleRecord,
+    ExtractionError,
+    extract_article,
+    text_record,
+)
 from newsmon.spiders.topics import match_topics
 
 FETCH_TIMEOUT = 30.0

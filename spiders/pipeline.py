@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsmon.ingest import Batch, IngestResult, Match, TopicRules, Validators, ingest_batch
-from newsmon.spiders.extract import ArticleRecord
+from newsmon.spiders.article_page import ArticleRecord
 from newsmon.spiders.jobs import SourceJob
 from newsmon.spiders.reading import ReadFailure, read_article
 from newsmon.spiders.sources import FetchedPage

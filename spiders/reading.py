@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from newsmon.figures import extract_figures
 from newsmon.ingest import Match, TopicRules, match
-from newsmon.spiders.extract import ArticleRecord, ExtractionError, extract_article
+from newsmon.spiders.article_page import ArticleRecord, ExtractionError, extract_article
 from newsmon.spiders.interruption import ignore_interrupts
 from newsmon.spiders.simhash import simhash
 

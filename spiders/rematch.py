@@ -27,7 +27,7 @@ from newsmon.config import Config, Source
 from newsmon.figures import Figure as FigureRecord
 from newsmon.figures import assign_quantities, extract_figures
 from newsmon.ingest import Validators, ingest_article
-from newsmon.spiders.extract import ArticleRecord
+from newsmon.spiders.article_page import ArticleRecord
 from newsmon.spiders.simhash import SimhashIndex, simhash
 from newsmon.spiders.topics import match_topics
 from newsmon.storage import Database

@@ -25,8 +25,8 @@ from twisted.python.failure import Failure
 
 from newsmon.clock import utcnow
 from newsmon.config import SOURCE_TYPES, FeedSource, PageSource, SitemapSource, Source
+from newsmon.spiders.article_page import parse_datetime
 from newsmon.spiders.bodies import BodyTooLarge, gunzip_bounded, is_gzip
-from newsmon.spiders.extract import parse_datetime
 from newsmon.spiders.failures import failure_kind
 from newsmon.spiders.jobs import SourceJob
 from newsmon.spiders.reach import SAME_ORIGIN, on_origin

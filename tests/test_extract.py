@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from cli_in_process import newsmon_in_process
 
-from newsmon.spiders.extract import ExtractionError, extract_article, parse_datetime
+from newsmon.spiders.article_page import ExtractionError, extract_article, parse_datetime
 from tests.newsite import NewsSite
 
 NEWSMON = str(Path(sys.executable).parent / "newsmon")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import trafilatura
 
-from newsmon.spiders.extract import TRAFILATURA_OPTIONS, extract_article
+from newsmon.spiders.article_page import TRAFILATURA_OPTIONS, extract_article
 from newsmon.spiders.furniture import strip_furniture
 
 TEXTSET = Path(__file__).resolve().parent.parent / "bench" / "textset"

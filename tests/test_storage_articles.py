@@ -13,7 +13,7 @@ from newsmon.alerts.assess import assess_sources
 from newsmon.config import Config, parse_config
 from newsmon.figures import extract_figures
 from newsmon.ingest import Batch, IngestResult, Validators, ingest_article, ingest_batch
-from newsmon.spiders.extract import ArticleRecord
+from newsmon.spiders.article_page import ArticleRecord
 from newsmon.spiders.simhash import SimhashIndex, simhash
 from newsmon.storage import Database
 from newsmon.storage import articles as article_rows

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from newsmon.config import parse_config
 from newsmon.figures import extract_figures
 from newsmon.ingest import Batch, Validators, ingest_article, ingest_batch
-from newsmon.spiders.extract import ArticleRecord
+from newsmon.spiders.article_page import ArticleRecord
 from newsmon.spiders.simhash import MAX_DISTANCE, SimhashIndex, simhash
 from newsmon.storage import Database
 from newsmon.storage.crawls import ensure_source, last_complete_run_at, last_runs, start_run
