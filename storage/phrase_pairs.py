@@ -79,9 +79,10 @@ def _needed(node: _Node) -> str | None:
         return None
     parts = [_needed(child) for child in node.children]
     if node.op == "|":
-        if any(part is None for part in parts):
+        either = [part for part in parts if part is not None]
+        if len(either) < len(parts):
             return None  # one side needs no pair: neither does the OR
-        return "(" + " | ".join(parts) + ")"  # type: ignore[arg-type]
+        return "(" + " | ".join(either) + ")"
     if node.op == "<->":
         left, right = node.children
         last, first = _edge(left, last=True), _edge(right, last=False)

@@ -217,7 +217,9 @@ _ARTICLE_COLUMNS = (
     Article.first_seen_at,
 )
 
-ENGLISH = sa.literal_column("'english'::regconfig")  # the configuration of articles.search
+ENGLISH: sa.ColumnClause[Any] = sa.literal_column(
+    "'english'::regconfig"
+)  # the configuration of articles.search
 _fts = sa.table("articles_fts", sa.column("rowid", sa.Integer))
 
 
@@ -228,7 +230,7 @@ def _search_sqlite(
     # joining articles for every match would read each row's long text (the date columns come
     # after it). Filters are rowid sets answered from indexes; article columns and snippets are
     # read for the kept hits only.
-    fts = sa.literal_column("articles_fts")
+    fts: sa.ColumnClause[Any] = sa.literal_column("articles_fts")
     matches = fts.op("MATCH")(match)
     # bm25 costs about a microsecond per matching article: a query that matches more than
     # rank_window articles ranks the newest rank_window of them (rowid = article id, in the
@@ -329,7 +331,7 @@ def _date_filter(
 
 
 def _date_range(
-    date: sa.ColumnElement[datetime], since: datetime | None, until: datetime | None
+    date: sa.SQLColumnExpression[datetime | None], since: datetime | None, until: datetime | None
 ) -> list[sa.ColumnElement[bool]]:
     clauses: list[sa.ColumnElement[bool]] = []
     if since is not None:
@@ -353,7 +355,7 @@ def _search_postgres(
             f"search query {query!r} holds only very common words (the, a, of…), "
             "which are not indexed; add a more specific word"
         )
-    search = sa.literal_column("articles.search")
+    search: sa.ColumnClause[Any] = sa.literal_column("articles.search")
     # ts_rank reads (and decompresses) each ranked match's stored tsvector, about 15 µs per
     # match: a query that matches more than rank_window articles ranks the newest rank_window
     # of them, as on SQLite. The GIN index finds the matches without reading their tsvectors
@@ -423,7 +425,7 @@ def _newest_matches_start(
         window = sa.select(found.c.id).order_by(found.c.id.desc()).limit(rank_window).subquery()
         count, start = session.execute(sa.select(sa.func.count(), sa.func.min(window.c.id))).one()
         if count == rank_window:
-            return start
+            return int(start)
         # 1.5 times the span the density so far needs; at least twice, at most 16 times as wide
         span = int(span * min(16.0, max(2.0, 1.5 * rank_window / max(count, 1))))
     return None
@@ -435,7 +437,7 @@ def _ranked_statement(
     rank_by: sa.ColumnElement[Any],
     limit: int,
     rank_window: int,
-) -> sa.Select:
+) -> sa.Select[*tuple[Any, ...]]:
     recent = (
         sa.select(matching.c.id, matching.c.search)
         .order_by(matching.c.id.desc())
@@ -501,7 +503,7 @@ def _planner_settings(session: Session, settings: dict[str, str]) -> Iterator[No
     session.execute(sa.select(*restore))
 
 
-def _hit(row: sa.Row, score: float, snippet: str) -> SearchHit:
+def _hit(row: sa.Row[*tuple[Any, ...]], score: float, snippet: str) -> SearchHit:
     return SearchHit(
         article_id=row.id,
         url=row.url,
