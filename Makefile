@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint clean typecheck-path
 
 install: $(STAMP)
 
@@ -17,13 +17,22 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/newsmon run
 
-test: $(STAMP)
+# mypy finds the package through a directory holding `newsmon` -> the repository root
+# (made each time: a moved or copied checkout must not check the old one)
+typecheck-path:
+	@mkdir -p $(VENV)/typecheck && ln -sfn "$(CURDIR)" $(VENV)/typecheck/newsmon
+
+test: $(STAMP) typecheck-path
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/vulture
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(STAMP) typecheck-path
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/vulture
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

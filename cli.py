@@ -38,10 +38,11 @@ class _Reported(click.ClickException):
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        # click declares exit_code a ClassVar; here each error carries its own status
+        self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"newsmon: {self.format_message()}", err=True)
+        click.echo(f"newsmon: {self.format_message()}", file=file, err=True)
 
 
 class App:
@@ -227,7 +228,8 @@ def alerts_group(
     from newsmon.alerts.listing import alert_records
     from newsmon.alerts.wording import facts, headline, what_happened
 
-    app: App = ctx.find_object(App)
+    app = ctx.find_object(App)
+    assert app is not None  # main() puts it in the context before any command runs
     since_at = parse_time("--since", since) if since else None
     with app.database().session() as session:
         records = alert_records(session, app.config, since_at, status, limit)
@@ -1030,7 +1032,7 @@ def extract(
     from newsmon.spiders.inputs import InputError, extract_input
 
     user_agent = Crawl().user_agent
-    stdin = click.get_binary_stream("stdin")
+    stdin = sys.stdin.buffer  # click.get_binary_stream is deprecated (click 8.2)
     failed = 0
     if output == "json":
         click.echo("[")

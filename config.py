@@ -300,7 +300,8 @@ class TypeRegistry:
         if not self.types:  # before any type is registered: only the common keys
             return handler.generate_schema(self.base)
         members = tuple(self.types.values())
-        union = Union[members]  # noqa: UP007 - a Union built from a tuple at run time
+        # A Union built from a tuple at run time, which mypy cannot follow.
+        union = Union[members]  # type: ignore[valid-type]  # noqa: UP007
         return handler.generate_schema(Annotated[union, Field(discriminator="type")])
 
 
@@ -543,8 +544,8 @@ def _read_yaml(text: str, path: Path) -> tuple[Any, dict[Loc, int]]:
         loader.dispose()
     lines: dict[Loc, int] = {}
     if node is not None:
-        for loc, line in _node_lines(node, ()):
-            lines[loc] = line
+        for loc, number in _node_lines(node, ()):
+            lines[loc] = number
     return data, lines
 
 
@@ -739,7 +740,8 @@ def _step(annotation: Any, part: str | int | None, node: Any) -> Any:
         registry = next((m for m in annotation.__metadata__ if isinstance(m, TypeRegistry)), None)
         if registry is not None:  # a source or channel: the class its `type` names
             kind = node.get("type") if isinstance(node, dict) else None
-            return _step(registry.types.get(kind, registry.base), part, node)
+            settings = registry.types.get(kind) if isinstance(kind, str) else None
+            return _step(settings or registry.base, part, node)
         return _step(args[0], part, node)
     if part is None:
         return annotation

@@ -119,7 +119,7 @@ class Schedule:
             return moment + self.every
         # cron fire times are whole seconds: look from the next second on
         start = moment.replace(microsecond=0) + timedelta(seconds=1)
-        fire_time = self.trigger().get_next_fire_time(None, start)
+        fire_time: datetime | None = self.trigger().get_next_fire_time(None, start)
         assert fire_time is not None  # a validated crontab always fires again
         return fire_time.astimezone(UTC)
 

@@ -60,7 +60,7 @@ def backoff(settings: Alerts, attempts: int, retry_after: float | None) -> timed
     retry_backoff doubled per attempt made, capped at max_backoff."""
     if retry_after is not None:
         return timedelta(seconds=retry_after)
-    delay = settings.retry_backoff * (2 ** max(0, attempts - 1))
+    delay: timedelta = settings.retry_backoff * (2 ** max(0, attempts - 1))  # int ** int is Any
     return min(delay, settings.max_backoff)
 
 

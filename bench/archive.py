@@ -1,7 +1,8 @@
 """Benchmark the archive at scale: search latency, figures latency, export throughput and memory.
 
     .venv/bin/python bench/archive.py [--articles N] [--reps N] [--no-postgres]
-                                        [--keep DIR [--reuse]]
+                                        [--keep DIR [--reuse]] [--keep-postgres NAME]
+                                        [--search-only]
 
 Fills a fresh SQLite database (and, when a server answers at $NEWSMON_TEST_POSTGRES or
 postgresql+psycopg://postgres@127.0.0.1:5432/test, a fresh PostgreSQL database created for the
@@ -16,6 +17,10 @@ with one or two tracked figures each), then prints:
   peak RSS from the kernel) for a tenth of the articles and for all of them: flat memory means
   both peaks are about the same.
 
+`--keep-postgres NAME` keeps the PostgreSQL database under that name instead of dropping it, and
+a later run with the same name searches it instead of refilling it (a fill takes about 15 minutes
+there); it is upgraded to the current schema first.
+
 Only articles with figures get an article_versions row (the figures need one); the search and
 export paths do not read versions.
 """
@@ -23,9 +28,11 @@ export paths do not read versions.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import os
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -238,31 +245,68 @@ QUERIES: list[tuple[str, SearchFilters]] = [
 ]
 
 
+def query_kind(query: str, filters: SearchFilters) -> str:
+    """The query with its filters, as the per-kind table names it."""
+    given = [f"{name}" for name in ("topic", "source", "since", "until") if getattr(filters, name)]
+    return query + (f" [{'+'.join(given)}]" if given else "")
+
+
+def print_kinds(backends: dict[str, dict[str, list[float]]]) -> None:
+    """p50/p95 of each query kind, the backends side by side, and PostgreSQL's over SQLite's."""
+    names = list(backends)
+    header = f"{'query kind':<44}" + "".join(f"{name + ' p50/p95 ms':>26}" for name in names)
+    if len(names) == 2:
+        header += f"{'p95 ratio':>11}"
+    print(header)
+    for kind in backends[names[0]]:
+        line = f"{kind[:43]:<44}"
+        p95s = []
+        for name in names:
+            timings = backends[name].get(kind, [])
+            p50, p95 = percentile(timings, 0.5) * 1000, percentile(timings, 0.95) * 1000
+            p95s.append(p95)
+            line += f"{p50:>16.1f} / {p95:>7.1f}"
+        if len(names) == 2:
+            line += f"{p95s[1] / p95s[0]:>10.1f}x"
+        print(line)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def bench_search(database: Database, reps: int) -> tuple[float, float, float, int, str]:
-    timings = []
-    by_query: dict[str, list[float]] = {}
-    with database.session() as session:
+def bench_search(databases: dict[str, Database], reps: int) -> dict[str, dict[str, list[float]]]:
+    """Each search's seconds by backend and query kind. The backends take turns query by query,
+    so a change in the machine's load weighs on both alike."""
+    timings: dict[str, dict[str, list[float]]] = {name: {} for name in databases}
+    with contextlib.ExitStack() as stack:
+        sessions = {
+            name: stack.enter_context(database.session()) for name, database in databases.items()
+        }
         for query, filters in QUERIES:  # warm the caches once
-            search_articles(session, query, filters, 20)
+            for session in sessions.values():
+                search_articles(session, query, filters, 20)
         for _ in range(reps):
             for query, filters in QUERIES:
-                began = time.perf_counter()
-                search_articles(session, query, filters, 20)
-                elapsed = time.perf_counter() - began
-                timings.append(elapsed)
-                by_query.setdefault(query, []).append(elapsed)
-    slowest = max(by_query, key=lambda query: statistics.median(by_query[query]))
-    return (
-        percentile(timings, 0.5) * 1000,
-        percentile(timings, 0.95) * 1000,
-        max(timings) * 1000,
-        len(timings),
-        f"{slowest!r} (median {statistics.median(by_query[slowest]) * 1000:.1f} ms)",
+                for name, session in sessions.items():
+                    began = time.perf_counter()
+                    search_articles(session, query, filters, 20)
+                    elapsed = time.perf_counter() - began
+                    kind = query_kind(query, filters)
+                    timings[name].setdefault(kind, []).append(elapsed)
+    return timings
+
+
+def print_search(name: str, by_kind: dict[str, list[float]], reps: int) -> None:
+    every = [seconds for timings in by_kind.values() for seconds in timings]
+    slowest = max(by_kind, key=lambda kind: statistics.median(by_kind[kind]))
+    print(
+        f"{name:<10} search     p50 {percentile(every, 0.5) * 1000:6.1f} ms  "
+        f"p95 {percentile(every, 0.95) * 1000:6.1f} ms  max {max(every) * 1000:6.1f} ms  "
+        f"({len(every)} queries: {len(QUERIES)} kinds x {reps}; slowest {slowest!r} "
+        f"(median {statistics.median(by_kind[slowest]) * 1000:.1f} ms); "
+        f"load average {os.getloadavg()[0]:.1f})"
     )
 
 
@@ -318,33 +362,30 @@ def bench_export(url: str, folder: Path, since: str | None) -> tuple[float, int,
     return seconds, lines, usage.ru_maxrss / 1024, size  # ru_maxrss is in kB on Linux
 
 
-def run_backend(
-    name: str, url: str, args: argparse.Namespace, folder: Path, reuse: bool = False
-) -> None:
-    database = Database.open(url)  # a reused file is upgraded to the current schema here
+def prepare_backend(name: str, url: str, articles: int, reuse: bool) -> Database:
+    """The backend's database, filled with `articles` articles, or as an earlier run left it."""
+    database = Database.open(url)  # a reused database is upgraded to the current schema here
     if reuse:
         with database.session() as session:
             stored = session.scalar(sa.select(sa.func.count()).select_from(Article))
         print(f"{name:<10} fill       reused {url} ({stored:,} articles)")
     else:
-        print(f"{name}: filling {args.articles:,} articles …", file=sys.stderr)
-        seconds, text_bytes = fill(database, args.articles)
+        print(f"{name}: filling {articles:,} articles …", file=sys.stderr)
+        seconds, text_bytes = fill(database, articles)
         print(
-            f"{name:<10} fill       {args.articles:,} articles, {text_bytes / 1e6:,.0f} MB of "
-            f"text in {seconds:,.1f} s ({args.articles / seconds:,.0f} articles/s)"
+            f"{name:<10} fill       {articles:,} articles, {text_bytes / 1e6:,.0f} MB of "
+            f"text in {seconds:,.1f} s ({articles / seconds:,.0f} articles/s)"
         )
-    p50, p95, worst, count, slowest = bench_search(database, args.reps)
-    print(
-        f"{name:<10} search     p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {worst:6.1f} ms  "
-        f"({count} queries: {len(QUERIES)} kinds x {args.reps}; slowest {slowest}; "
-        f"load average {os.getloadavg()[0]:.1f})"
-    )
+    return database
+
+
+def bench_rest(name: str, url: str, database: Database, folder: Path) -> None:
+    """figures and export of one backend."""
     whole, rows, newest = bench_figures(database)
     print(
         f"{name:<10} figures    whole timeline {whole:7.1f} ms ({rows:,} reports)  "
         f"newest 100 {newest:6.1f} ms"
     )
-    database.dispose()
     since = (START + timedelta(days=DAYS * 0.9)).date().isoformat()  # about a tenth
     for label, since_arg in (("a tenth", since), ("all", None)):
         secs, lines, peak, size = bench_export(url, folder, since_arg)
@@ -354,19 +395,25 @@ def run_backend(
         )
 
 
-def postgres_database() -> tuple[str, sa.Engine] | None:
+def postgres_database(kept: str | None) -> tuple[str, sa.Engine, bool] | None:
+    """(url, admin engine, reused) of the database to bench: a new one, or the kept one."""
     admin = sa.create_engine(
         POSTGRES_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
     )
+    name = kept or f"newsmon_bench_{uuid.uuid4().hex[:8]}"
     try:
         with admin.connect() as connection:
-            name = f"newsmon_bench_{uuid.uuid4().hex[:8]}"
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            exists = connection.scalar(
+                sa.text("SELECT count(*) FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except sa.exc.OperationalError as exc:
         print(f"postgresql: skipped, no server answers ({exc.orig})", file=sys.stderr)
         admin.dispose()
         return None
-    return sa.engine.make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False), admin
+    url = sa.engine.make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
+    return url, admin, bool(exists)
 
 
 def main() -> None:
@@ -381,7 +428,18 @@ def main() -> None:
         help="with --keep: search the SQLite file kept there by an earlier run instead of "
         "refilling it (for trying queries; report figures from a fresh fill)",
     )
+    parser.add_argument(
+        "--search-only", action="store_true", help="time search only (no figures, no export)"
+    )
+    parser.add_argument(
+        "--keep-postgres",
+        metavar="NAME",
+        help="keep the PostgreSQL database under this name; when it exists (an earlier run "
+        "kept it), search it instead of refilling it",
+    )
     args = parser.parse_args()
+    if args.keep_postgres is not None and not re.fullmatch(r"[a-z_][a-z0-9_]*", args.keep_postgres):
+        parser.error("--keep-postgres: a database name of lower-case letters, digits and _")
     if args.articles < 100:
         parser.error("--articles: at least 100")
     if args.reuse and args.keep is None:
@@ -395,21 +453,34 @@ def main() -> None:
         if sqlite_file.exists() and not args.reuse:
             raise SystemExit(f"{sqlite_file} exists; give --keep an empty folder, or --reuse")
         print(f"cpu {os.cpu_count()} cores; sqlite file {sqlite_file}")
-        run_backend("sqlite", f"sqlite:///{sqlite_file}", args, folder, reuse=args.reuse)
+        urls = {"sqlite": f"sqlite:///{sqlite_file}"}
+        databases = {"sqlite": prepare_backend("sqlite", urls["sqlite"], args.articles, args.reuse)}
         print(f"sqlite     file size  {sqlite_file.stat().st_size / 1e6:,.0f} MB")
-        if args.no_postgres:
-            return
-        created = postgres_database()
-        if created is None:
-            return
-        url, admin = created
+        created = None if args.no_postgres else postgres_database(args.keep_postgres)
         try:
-            run_backend("postgresql", url, args, folder)
+            if created is not None:
+                urls["postgresql"], _, reused = created
+                databases["postgresql"] = prepare_backend(
+                    "postgresql", urls["postgresql"], args.articles, reused
+                )
+            timings = bench_search(databases, args.reps)
+            for name, by_kind in timings.items():
+                print_search(name, by_kind, args.reps)
+            print_kinds(timings)
+            for name, database in databases.items():
+                if not args.search_only:
+                    bench_rest(name, urls[name], database, folder)
+                database.dispose()
         finally:
-            name = sa.engine.make_url(url).database
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            if created is not None:
+                url, admin, _ = created
+                name = sa.engine.make_url(url).database
+                if args.keep_postgres is None:
+                    with admin.connect() as connection:
+                        connection.execute(
+                            sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                        )
+                admin.dispose()
     print(
         f"bench process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
     )

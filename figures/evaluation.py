@@ -27,6 +27,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from newsmon.figures.lemmas import unit_lemma
 from newsmon.figures.quantities import QuantitySpec
@@ -155,7 +156,7 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def _gold_figure(f: Mapping) -> GoldFigure:
+def _gold_figure(f: Mapping[str, Any]) -> GoldFigure:
     return GoldFigure(
         value=float(f["value"]),
         low=None if f["low"] is None else float(f["low"]),
@@ -250,7 +251,9 @@ def score(labelled: Iterable[LabelledSentence], extract: Callable[[str], list[Fi
         s.matched += len(pairs)
         s.unit_matched += len(match_figures(predicted, item.figures))
 
-        def note(kind: str, detail: str, text: str = item.text, split=item.split) -> None:
+        def note(
+            kind: str, detail: str, text: str = item.text, split: str | None = item.split
+        ) -> None:
             s.mistakes.append(Mistake(text, kind, detail, split))
 
         matched_p = {id(p) for p, _ in pairs}
@@ -325,7 +328,7 @@ class QuantityScores:
         return self.correct / self.gold if self.gold else 1.0
 
 
-def quantity_spec(config: Mapping) -> QuantitySpec:
+def quantity_spec(config: Mapping[str, Any]) -> QuantitySpec:
     """A QuantitySpec from a config-shaped mapping: units, context {any, not}, min_value, per."""
     context = config.get("context") or {}
     return QuantitySpec(

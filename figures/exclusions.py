@@ -209,7 +209,7 @@ def _is_proportion(value: float, before: str, after: str) -> bool:
         if denominator in _PROPORTION_DENOMINATORS and value < denominator:
             return True
     m = _PROPORTION_BEFORE.search(before)
-    return bool(m) and value in _PROPORTION_DENOMINATORS and _small_number(m.group(1)) < value
+    return m is not None and value in _PROPORTION_DENOMINATORS and _small_number(m.group(1)) < value
 
 
 def _is_apposition(before: str, after: str) -> bool:

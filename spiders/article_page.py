@@ -33,7 +33,7 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
@@ -96,7 +96,6 @@ class ArticleRecord:
     modified: datetime | None
     language: str | None
     text: str
-    requested_url: str = ""
     figures: list[Any] = field(default_factory=list)  # figures.Figure, when extracted
     simhash: int | None = None  # computed with the figures, off the crawl's reactor thread
 
@@ -154,6 +153,8 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
         date_extraction_params=DATE_SEARCH,
         **TRAFILATURA_OPTIONS,
     )
+    # a Document: the dict in its return type is for as_dict=True, which this does not pass
+    assert not isinstance(document, dict)
     title = meta.title or (document.title if full and document else _trafilatura_title(tree))
     page = PageSignals.of(tree, title)
     text = _body(document.text if document is not None else None, page)
@@ -173,7 +174,6 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
         modified=meta.modified,
         language=meta.language,
         text=text,
-        requested_url=normalise_url(url) if url else "",
     )
 
 
@@ -263,7 +263,7 @@ def second_reading(
             if len(text) >= MIN_FALLBACK_CHARS:
                 return text
     options = {**TRAFILATURA_OPTIONS, "favor_precision": False}
-    readings = (
+    readings: tuple[Callable[[], str], ...] = (
         lambda: trafilatura.extract(tree, url=url, with_metadata=False, **options) or "",
         lambda: "\n".join(p.text_content() for p in tree.xpath("//article//p")),
         lambda: trafilatura.baseline(tree)[1],

@@ -299,8 +299,9 @@ def _note_close_reason(spider: Spider, reason: str) -> None:
 def _stop_reactor() -> None:
     from twisted.internet import reactor
 
-    if reactor.running:  # type: ignore[attr-defined]
-        reactor.stop()  # type: ignore[attr-defined]
+    if reactor.running:
+        # twisted declares interface methods without self, which mypy reads without zope's plugin
+        reactor.stop()  # type: ignore[misc]
 
 
 def _quiet_sources(
@@ -374,6 +375,7 @@ def _finish(
                 save_document_validators(
                     session, job.source_id, {**job.documents, **job.new_documents}
                 )
+            message: str | None
             if job.failed:
                 status, message = "failed", job.failed
             elif not complete:

@@ -71,7 +71,7 @@ def resolve_crawl_target(target: str) -> Callable[..., Any]:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise CrawlTargetError(f"crawl target {target!r} cannot be imported: {exc}") from None
-    function = getattr(module, function_name, None)
+    function: object = getattr(module, function_name, None)
     if not callable(function):
         raise CrawlTargetError(f"crawl target {target!r}: {module_name} has no {function_name}")
     return function
@@ -94,12 +94,11 @@ class EngineSettings:
 @dataclass(frozen=True)
 class CrawlOutcome:
     """How a poll ended. `status` is ok, failed, timeout or interrupted; `message` says why
-    for anything but ok. `engine_pid`: the engine that ran it."""
+    for anything but ok."""
 
     status: str
     message: str | None
     seconds: float
-    engine_pid: int | None = None
 
 
 @dataclass
@@ -175,10 +174,6 @@ class _EngineProcess:
         with self._lock:
             self.pending.pop(poll_id, None)
 
-    def idle(self) -> bool:
-        with self._lock:
-            return not self.pending
-
     def out_of_memory(self) -> str:
         return f"stopped: out of memory (crawl_memory_limit {_size(self.memory_limit)})"
 
@@ -224,7 +219,6 @@ class CrawlEngine:
         self._current: _EngineProcess | None = None
         self._old: list[_EngineProcess] = []
         self._ids = itertools.count(1)
-        self.restarts = 0
 
     @property
     def pid(self) -> int | None:
@@ -246,7 +240,6 @@ class CrawlEngine:
                 current = None
             if current is None:
                 current = self._current = _EngineProcess(self.settings, config)
-                self.restarts += 1
                 log.info("crawl engine started (pid %d)", current.pid)
             self._reap()
             return current
@@ -289,7 +282,7 @@ class CrawlEngine:
                 sent = waiter is not None and engine.send(request)
                 if sent and fresh:
                     engine.sent_config = config
-            if not sent:
+            if waiter is None or not sent:
                 continue  # it died just now: the next attempt starts a fresh one
             deadline = time.monotonic() + timeout + ANSWER_GRACE
             while not waiter.done.wait(0.25):
@@ -307,14 +300,12 @@ class CrawlEngine:
                         "timeout",
                         f"stopped after the crawl timeout ({timeout:g}s)",
                         time.monotonic() - started,
-                        engine.pid,
                     )
             if stop.is_set():  # whatever the poll did before the stop is kept; it was cut
                 return CrawlOutcome(
                     "interrupted",
                     "interrupted: the daemon stopped during the crawl",
                     time.monotonic() - started,
-                    engine.pid,
                 )
             if waiter.answer is not None:
                 status, message = waiter.answer
@@ -323,7 +314,7 @@ class CrawlEngine:
                     status = "timeout"
                 elif status == "oom":
                     status, message = "failed", engine.out_of_memory()
-                return CrawlOutcome(status, message, time.monotonic() - started, engine.pid)
+                return CrawlOutcome(status, message, time.monotonic() - started)
             why = engine.death()
             if attempt == 1:
                 log.warning("crawl engine %d died (%s); redoing the poll",
@@ -331,7 +322,7 @@ class CrawlEngine:
                 if before_redo is not None:
                     before_redo(why)
                 continue
-            return CrawlOutcome("failed", why, time.monotonic() - started, engine.pid)
+            return CrawlOutcome("failed", why, time.monotonic() - started)
         return CrawlOutcome("failed", "the crawl engine could not be started",
                             time.monotonic() - started)  # fmt: skip
 

@@ -145,8 +145,8 @@ class Daemon:
     # --- life cycle ------------------------------------------------------------------------------
 
     def run(self) -> int:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(signum, self._on_signal)
+        for stop_signal in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(stop_signal, self._on_signal)
         orphans = 0
         with self.database.session() as session:
             if self.closes_orphaned_runs:

@@ -322,15 +322,15 @@ def serve(settings: EngineSettings, conn: Connection) -> int:
             try:
                 message = conn.recv()
             except (EOFError, OSError):  # the daemon is gone
-                reactor.callFromThread(server.stop, signal.SIGTERM)  # type: ignore[attr-defined]
+                reactor.callFromThread(server.stop, signal.SIGTERM)
                 return
-            reactor.callFromThread(server.handle, message)  # type: ignore[attr-defined]
+            reactor.callFromThread(server.handle, message)
 
     signal.signal(
         signal.SIGTERM,
-        lambda signum, _frame: reactor.callFromThread(server.stop, signum),  # type: ignore[attr-defined]
+        lambda signum, _frame: reactor.callFromThread(server.stop, signum),
     )
-    reactor.callWhenRunning(server.handle, first)  # type: ignore[attr-defined]
+    reactor.callWhenRunning(server.handle, first)
     threading.Thread(target=read, name="newsmon-engine-pipe", daemon=True).start()
     process.start(stop_after_crawl=False, install_signal_handlers=False)
     server.close()

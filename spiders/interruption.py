@@ -45,10 +45,10 @@ def handle_stop_signals(
         # nothing but bookkeeping here: the work is handed to the reactor's thread
         if interruption.signum is None:
             interruption.signum = signum
-            reactor.callFromThread(graceful_stop)  # type: ignore[attr-defined]
+            reactor.callFromThread(graceful_stop)
         elif not interruption.forced:
             interruption.forced = True
-            reactor.callFromThread(force_stop)  # type: ignore[attr-defined]
+            reactor.callFromThread(force_stop)
 
     previous = {signum: signal.signal(signum, on_signal) for signum in STOP_SIGNALS}
     try:

@@ -35,7 +35,7 @@ class IngestQueue:
     """Articles of one source waiting for the ingest thread; touched on the reactor thread only."""
 
     waiting: list[
-        tuple[ArticleRecord, Validators, Match | None, asyncio.Future[IngestResult | Exception]]
+        tuple[ArticleRecord, Validators, Match | None, asyncio.Future[IngestResult | BaseException]]
     ] = field(default_factory=list)
     busy: bool = False  # a batch of this source is in the ingest thread
     timer: asyncio.TimerHandle | None = None  # the waiting batch's LINGER
@@ -75,7 +75,7 @@ class ArticlePipeline:
         if isinstance(stored, SQLAlchemyError):
             self._error(job, "store_failed", item.url, str(stored).splitlines()[0])
             return item
-        if isinstance(stored, Exception):
+        if isinstance(stored, BaseException):
             raise stored  # a bug, not a database error: Scrapy logs it with the item
         if stored.explanation is not None:
             job.explanations.append((stored.article_id, stored.explanation))
@@ -93,9 +93,9 @@ class ArticlePipeline:
 
     async def _ingest(
         self, job: SourceJob, record: ArticleRecord, validators: Validators, matched: Match | None
-    ) -> IngestResult | Exception:
+    ) -> IngestResult | BaseException:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[IngestResult | Exception] = loop.create_future()
+        future: asyncio.Future[IngestResult | BaseException] = loop.create_future()
         self.queue.waiting.append((record, validators, matched, future))
         self._schedule(job)
         return await future
@@ -136,8 +136,12 @@ class ArticlePipeline:
         )
 
         def deliver(finished: asyncio.Future[list[IngestResult | Exception]]) -> None:
+            # not only an Exception: a BaseException that ends the ingest thread reaches every
+            # waiting article, which re-raises it
             error = finished.exception()
-            results = [error] * len(taken) if error is not None else finished.result()
+            results: list[IngestResult | BaseException] = (
+                [error] * len(taken) if error is not None else list(finished.result())
+            )
             for (_, _, _, future), stored in zip(taken, results, strict=True):
                 if not future.done():
                     future.set_result(stored)

@@ -29,6 +29,7 @@ import redis
 from celery import Celery
 from celery.exceptions import Reject
 from kombu.exceptions import OperationalError
+from kombu.transport.redis import Channel as RedisChannel
 from kombu.utils.url import maybe_sanitize_url
 
 from newsmon.config import Config
@@ -111,7 +112,9 @@ def restore_lost_polls(app: Celery, every: float, stop: threading.Event) -> None
         try:
             if connection is None:
                 connection = app.connection_for_write()
-            connection.default_channel.qos.restore_visible(num=100, interval=1)
+            channel = connection.default_channel
+            assert isinstance(channel, RedisChannel)  # the broker is Redis (daemon.broker_url)
+            channel.qos.restore_visible(num=100, interval=1)
         except (redis.RedisError, OperationalError, OSError) as exc:
             log.debug("restoring lost polls failed (%s); trying again", type(exc).__name__)
             if connection is not None:

@@ -101,7 +101,9 @@ class AddressGuard:
             from twisted.internet import reactor
 
             # the reactor's resolver is Scrapy's caching one: the connection reuses this answer
-            address = await maybe_deferred_to_future(reactor.resolve(host))  # type: ignore[attr-defined]
+            # twisted declares interface methods without self, which mypy reads without zope's
+            # plugin: it takes `host` for `timeout`
+            address = await maybe_deferred_to_future(reactor.resolve(host))  # type: ignore[arg-type]
         if is_internal(address):
             raise RefusedRequest("internal_address", f"refused: {host} is an internal address")
 

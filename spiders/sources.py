@@ -33,6 +33,7 @@ from newsmon.spiders.reach import SAME_ORIGIN, on_origin
 from newsmon.spiders.revisits import Known, decide_request
 from newsmon.spiders.urls import looks_like_article, normalise_url
 from newsmon.storage import articles as article_rows
+from newsmon.storage.models import Article, SkippedArticle
 
 log = logging.getLogger("newsmon.crawl")
 
@@ -139,7 +140,7 @@ class SourceSpider(scrapy.Spider):
 
     def source_failed(self, failure: Failure) -> None:
         kind, description = failure_kind(failure)
-        self.source_error(kind, failure.request.url, description)
+        self.source_error(kind, _failed_request(failure).url, description)
 
     def source_error(self, kind: str, url: str, description: str) -> None:
         """The source document could not be read: the run fails, other sources carry on."""
@@ -176,7 +177,7 @@ class SourceSpider(scrapy.Spider):
                 wanted.setdefault(url, link)
         with context.database.session() as session:
             # remembered off-topic articles count as known: unchanged, they cost nothing
-            rows = {
+            rows: dict[str, SkippedArticle | Article] = {
                 **article_rows.skipped_by_url(session, wanted),
                 **article_rows.articles_by_url(session, wanted),
             }
@@ -254,7 +255,7 @@ class SourceSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> None:
         kind, description = failure_kind(failure)
-        self._count_error(kind, failure.request.url, description)
+        self._count_error(kind, _failed_request(failure).url, description)
 
     def _count_error(self, kind: str, url: str, description: str) -> None:
         self.job.counts.error(kind)
@@ -426,9 +427,9 @@ class PageSpider(SourceSpider):
         yield from self.follow(links)
         for node in response.css('link[rel~="alternate"]'):
             feed_type = (node.attrib.get("type") or "").lower()
-            href = node.attrib.get("href")
-            if href and feed_type in FEED_TYPES:
-                url = normalise_url(href, base=response.url)
+            announced = node.attrib.get("href")
+            if announced and feed_type in FEED_TYPES:
+                url = normalise_url(announced, base=response.url)
                 if self.on_site(url):
                     yield self.document_request(url, "read_feed")
 
@@ -436,6 +437,13 @@ class PageSpider(SourceSpider):
 
     def on_site(self, url: str) -> bool:
         return any(on_origin(url, at, self.job.source.allowed_hosts) for at in self.origins)
+
+
+def _failed_request(failure: Failure) -> scrapy.Request:
+    # Scrapy hands an errback a Failure with the request set on it, an attribute twisted's
+    # Failure does not declare
+    request: scrapy.Request = failure.request  # type: ignore[attr-defined]
+    return request
 
 
 SPIDERS: dict[str, type[SourceSpider]] = {}

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from newsmon.clock import utcnow
@@ -55,15 +56,19 @@ def claim_delivery(
 
     The claimed row stays `pending` with next_attempt_at pushed ahead (a lease): if the process
     dies mid-send, the delivery becomes due again when the lease runs out and is retried."""
-    result = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.status == "pending",
-            Delivery.attempts == attempts,
-        )
-        .values(attempts=attempts + 1, next_attempt_at=lease_until)
-        .execution_options(synchronize_session=False)
+    # An UPDATE gives a CursorResult, which Session.execute's type does not promise.
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.status == "pending",
+                Delivery.attempts == attempts,
+            )
+            .values(attempts=attempts + 1, next_attempt_at=lease_until)
+            .execution_options(synchronize_session=False)
+        ),
     )
     return result.rowcount == 1
 
@@ -272,10 +277,13 @@ def requeue_failed(
     query = update(Delivery).where(Delivery.status == "failed")
     if channel is not None:
         query = query.where(Delivery.channel == channel)
-    result = session.execute(
-        query.values(
-            status="pending", attempts=0, next_attempt_at=now or utcnow()
-        ).execution_options(synchronize_session=False)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            query.values(
+                status="pending", attempts=0, next_attempt_at=now or utcnow()
+            ).execution_options(synchronize_session=False)
+        ),
     )
     return result.rowcount
 

@@ -53,8 +53,9 @@ def article_by_url(session: Session, url: str) -> Article | None:
 
 
 def latest_version(session: Session, article: Article) -> ArticleVersion | None:
+    # Mapped[int], but None until the article is flushed
     if article.id is None:
-        return None
+        return None  # type: ignore[unreachable]
     return session.scalars(
         select(ArticleVersion)
         .where(ArticleVersion.article_id == article.id)
@@ -229,5 +230,6 @@ def alerts_by_article(
             .order_by(Alert.created_at)
         )
         for article_id, kind, quantity in rows:
-            found.setdefault(article_id, []).append((kind, quantity))
+            if article_id is not None:  # always: the IN above matches no NULL
+                found.setdefault(article_id, []).append((kind, quantity))
     return found

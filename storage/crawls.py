@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from newsmon.clock import utcnow
@@ -86,9 +86,13 @@ def abandon_running_runs(
     if source_names is not None:
         ids = select(Source.id).where(Source.name.in_(source_names)).scalar_subquery()
         query = query.where(CrawlRun.source_id.in_(ids))
-    result = session.execute(
-        query.values(status=status, message=message, finished_at=utcnow()),
-        execution_options={"synchronize_session": False},
+    # An UPDATE gives a CursorResult, which Session.execute's type does not promise.
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            query.values(status=status, message=message, finished_at=utcnow()),
+            execution_options={"synchronize_session": False},
+        ),
     )
     return result.rowcount or 0
 

@@ -110,7 +110,9 @@ def _articles(dialect: str, since: datetime | None, topic: str | None) -> sa.Sel
     return statement
 
 
-def _figures(dialect: str, since: datetime | None, topic: str | None) -> sa.Select[Any]:
+def _figures(
+    dialect: str, since: datetime | None, topic: str | None
+) -> sa.Select[*tuple[Any, ...]]:
     statement = (
         sa.select(
             Figure.id,

@@ -34,22 +34,6 @@ class DaemonLockedError(NewsmonError):
     """Another daemon holds the lock; str() names it and the database."""
 
 
-@contextmanager
-def daemon_lock(database: Database) -> Iterator[None]:
-    """Hold the database's daemon lock for the duration of the block, or raise
-    DaemonLockedError at once."""
-    if database.dialect == "postgresql":
-        with _advisory_lock(database):
-            yield
-        return
-    path = sqlite_lock_path(database.url)
-    if path is None:  # an in-memory database cannot be shared with another process
-        yield
-        return
-    with _file_lock(path, database):
-        yield
-
-
 def sqlite_lock_path(url: str) -> Path | None:
     name = make_url(url).database
     if not name or name == ":memory:" or name.startswith("file:"):
@@ -74,16 +58,6 @@ def _file_lock(path: Path, database: Database) -> Iterator[None]:
             os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # closing the descriptor releases the lock
-
-
-@contextmanager
-def _advisory_lock(database: Database) -> Iterator[None]:
-    lock = AdvisoryLock(database)
-    lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 class AdvisoryLock:

@@ -8,6 +8,9 @@ lexeme `'front line'` per two lexemes at adjacent positions, taken from the same
 `@@` checks, so an article matching `'front' <-> 'line'` always holds that pair. A search adds
 `pairs @@ (pairs the query needs)` to its `search @@ query`: the index narrows the candidates to
 articles holding the pairs, and `@@` still decides, so results are the same as without it.
+
+rank_query reads the same tsquery text for ranking: its words that are not excluded, as
+alternatives.
 """
 
 from __future__ import annotations
@@ -46,15 +49,40 @@ def pairs_query(tsquery_text: str) -> str | None:
     return None if needed is None else f"{needed} | {ALL_PAIRS}"
 
 
+def rank_query(tsquery_text: str) -> str | None:
+    """The query's words that are not excluded, as alternatives (`'a' | 'b'`): ts_rank over it
+    weighs how often and where each word occurs, not how close the words stand (comparing the
+    positions of two common words costs ~30 µs per article). None for a form the parser does
+    not know, or no word."""
+    try:
+        node = _Parser(tsquery_text).parse()
+    except ValueError:
+        return None
+    words: list[_Node] = []
+    _collect(node, words)
+    if not words or not all(word.exact for word in words):
+        return None  # a prefix or weight mark (websearch_to_tsquery writes none): rank as asked
+    return " | ".join(dict.fromkeys(_quoted(word.text or "") for word in words))
+
+
+def _collect(node: _Node, words: list[_Node]) -> None:
+    if node.op == "lexeme":
+        words.append(node)
+    elif node.op != "!":  # an excluded word is in no match: it adds nothing to a rank
+        for child in node.children:
+            _collect(child, words)
+
+
 def _needed(node: _Node) -> str | None:
     """A pair condition implied by the node; None when it implies none."""
     if node.op in ("lexeme", "!"):
         return None
     parts = [_needed(child) for child in node.children]
     if node.op == "|":
-        if any(part is None for part in parts):
+        either = [part for part in parts if part is not None]
+        if len(either) < len(parts):
             return None  # one side needs no pair: neither does the OR
-        return "(" + " | ".join(parts) + ")"  # type: ignore[arg-type]
+        return "(" + " | ".join(either) + ")"
     if node.op == "<->":
         left, right = node.children
         last, first = _edge(left, last=True), _edge(right, last=False)

@@ -58,7 +58,7 @@ def reported_figure_ids(session: Session) -> set[int]:
         select(Alert.figure_id).where(Alert.figure_id.is_not(None)),
         select(Alert.previous_figure_id).where(Alert.previous_figure_id.is_not(None)),
     )
-    return {row[0] for row in session.execute(query)}
+    return {row[0] for row in session.execute(query) if row[0] is not None}
 
 
 def chunks(ids: list[int]) -> Iterator[list[int]]:

@@ -5,9 +5,11 @@ plain words must all occur, `"an exact phrase"`, `word OR word` (OR binds looser
 AND), `-word` / `-"a phrase"` excludes. SQLite (FTS5, bm25 ranking) gets the query translated
 into MATCH syntax with every term quoted, so FTS5 operators or column filters typed by a user
 (`title:`, `NEAR`, `*`, `^`) are read as words, never as SQL or FTS5 syntax errors. PostgreSQL
-ranks with `ts_rank` over the generated `articles.search` column (title weight A, text B) and
-finds phrases through the adjacent-pair index of storage.phrase_pairs.
-Both backends rank at most the newest RANK_WINDOW matches of a query (see search_articles).
+ranks with `ts_rank` over the generated `articles.search` column (title weight A, text B), the
+query's words taken as alternatives (how often and where each occurs, as bm25; not how close
+they stand), and finds phrases through the adjacent-pair index of storage.phrase_pairs.
+Both backends rank at most the newest RANK_WINDOW matches of a query (see search_articles);
+PostgreSQL finds them through ix_articles_search_id (migration 0010) among the newest ids.
 
 Snippets mark each match with MATCH_START / MATCH_END (control characters that cannot occur in
 stored text); `SearchHit.highlighted(open, close)` swaps them for whatever the output wants.
@@ -16,8 +18,11 @@ stored text); `SearchHit.highlighted(open, close)` swaps them for whatever the o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSQUERY
@@ -25,13 +30,13 @@ from sqlalchemy.orm import Session
 
 from newsmon.errors import NewsmonError
 from newsmon.storage.models import Article, ArticleTopic, Source
-from newsmon.storage.phrase_pairs import PAIRS_FUNCTION, pairs_query
+from newsmon.storage.phrase_pairs import PAIRS_FUNCTION, pairs_query, rank_query
 from newsmon.storage.timeouts import StatementTimeout, statement_timeout
 
 MATCH_START = "\x02"
 MATCH_END = "\x03"
 SNIPPET_WORDS = 24
-RANK_WINDOW = 10_000  # both backends rank at most this many (the newest) matches of a query
+RANK_WINDOW = 2_000  # both backends rank at most this many (the newest) matches of a query
 TITLE_WEIGHT = 10.0  # SQLite bm25 column weight of the title against the text's 1.0
 
 
@@ -212,7 +217,9 @@ _ARTICLE_COLUMNS = (
     Article.first_seen_at,
 )
 
-ENGLISH = sa.literal_column("'english'::regconfig")  # the configuration of articles.search
+ENGLISH: sa.ColumnClause[Any] = sa.literal_column(
+    "'english'::regconfig"
+)  # the configuration of articles.search
 _fts = sa.table("articles_fts", sa.column("rowid", sa.Integer))
 
 
@@ -223,7 +230,7 @@ def _search_sqlite(
     # joining articles for every match would read each row's long text (the date columns come
     # after it). Filters are rowid sets answered from indexes; article columns and snippets are
     # read for the kept hits only.
-    fts = sa.literal_column("articles_fts")
+    fts: sa.ColumnClause[Any] = sa.literal_column("articles_fts")
     matches = fts.op("MATCH")(match)
     # bm25 costs about a microsecond per matching article: a query that matches more than
     # rank_window articles ranks the newest rank_window of them (rowid = article id, in the
@@ -324,7 +331,7 @@ def _date_filter(
 
 
 def _date_range(
-    date: sa.ColumnElement[datetime], since: datetime | None, until: datetime | None
+    date: sa.SQLColumnExpression[datetime | None], since: datetime | None, until: datetime | None
 ) -> list[sa.ColumnElement[bool]]:
     clauses: list[sa.ColumnElement[bool]] = []
     if since is not None:
@@ -338,46 +345,106 @@ def _search_postgres(
     session: Session, query: str, filters: SearchFilters, limit: int, rank_window: int
 ) -> list[SearchHit]:
     tsquery = sa.func.websearch_to_tsquery(ENGLISH, sa.literal(query, sa.Text))
-    nodes, text = session.execute(
-        sa.select(sa.func.numnode(tsquery), sa.cast(tsquery, sa.Text))
+    # with the newest id, from the primary key (before plain index scans are turned off)
+    newest_id = sa.select(sa.func.max(Article.id)).scalar_subquery()
+    nodes, text, newest = session.execute(
+        sa.select(sa.func.numnode(tsquery), sa.cast(tsquery, sa.Text), newest_id)
     ).one()
     if nodes == 0:
         raise QueryError(
             f"search query {query!r} holds only very common words (the, a, of…), "
             "which are not indexed; add a more specific word"
         )
-    search = sa.literal_column("articles.search")
+    search: sa.ColumnClause[Any] = sa.literal_column("articles.search")
     # ts_rank reads (and decompresses) each ranked match's stored tsvector, about 15 µs per
     # match: a query that matches more than rank_window articles ranks the newest rank_window
     # of them, as on SQLite. The GIN index finds the matches without reading their tsvectors
     # (plain words need no recheck); the heap rows it visits hold the filters' columns.
-    matching = sa.select(Article.id, search.label("search")).where(*_postgres_filters(filters))
     pairs = pairs_query(text)
-    if pairs is None:
-        matching = matching.where(search.op("@@")(tsquery)).subquery("matching")
-    else:
+    words = rank_query(text)
+    rank_by = tsquery if words is None else sa.cast(sa.literal(words, sa.Text), TSQUERY)
+
+    def matching(lowest_id: int | None) -> sa.Subquery:
+        """The matches passing the filters, with ids from lowest_id up when it is given."""
+        rows = sa.select(Article.id, search.label("search")).where(*_postgres_filters(filters))
+        if lowest_id is not None:
+            # the blocks from the index, then the exact id from the row (no tsvector read)
+            rows = rows.where(_id_block >= lowest_id // ID_BLOCK_SIZE, _id_plus_zero >= lowest_id)
+        if pairs is None:
+            return rows.where(search.op("@@")(tsquery)).subquery("matching")
         # A phrase: the candidates are the articles holding its adjacent word pairs, from the
         # pair index (storage.phrase_pairs); `@@` then checks each. OFFSET 0 keeps `@@` out of
         # the index scan: ANDed with the word index, whose phrase matches need a recheck, it
         # would recheck the pairs too, computing each candidate's pairs again (~1 ms).
         pairs_of = getattr(sa.func, PAIRS_FUNCTION)(search)
         candidates = (
-            matching.where(pairs_of.op("@@")(sa.cast(sa.literal(pairs, sa.Text), TSQUERY)))
+            rows.where(pairs_of.op("@@")(sa.cast(sa.literal(pairs, sa.Text), TSQUERY)))
             .offset(0)
             .subquery("candidates")
         )
-        matching = (
+        return (
             sa.select(candidates.c.id, candidates.c.search)
             .where(candidates.c.search.op("@@")(tsquery))
             .subquery("matching")
         )
+
+    with _planner_settings(session, _MATCHES_FROM_GIN):
+        lowest_id = _newest_matches_start(session, matching, newest, rank_window)
+        rows = session.execute(
+            _ranked_statement(matching(lowest_id), tsquery, rank_by, limit, rank_window)
+        ).all()
+    return [_hit(row, float(row.score), row.snippet) for row in rows]
+
+
+# Migration 0010 indexes each article's block of ID_BLOCK_SIZE ids with its words, in
+# ix_articles_search_id, so one index scan answers "these words among the newest ids" without
+# visiting other matches' rows. Blocks rather than ids: a range of ids is a GIN entry per id (a
+# range of 30,000 ids took 33 ms), a range of blocks an entry per block. Neither expression is
+# one the primary key answers: on `id >= N` the planner would take the range from the primary
+# key and test the words row by row, reading each row's tsvector.
+ID_BLOCK_SIZE = 1024
+_id_block = sa.literal_column(f"articles.id / {ID_BLOCK_SIZE}", sa.Integer)
+_id_plus_zero = sa.literal_column("articles.id + 0", sa.Integer)
+
+
+def _newest_matches_start(
+    session: Session,
+    matching: Callable[[int | None], sa.Subquery],
+    newest: int | None,
+    rank_window: int,
+) -> int | None:
+    """The id of the rank_window-th newest match, or None when there are fewer matches.
+    Listing every match to keep the newest visits each one's row (~1 µs, 0.1 s for a word in
+    most of 100,000 articles): ask for the matches among the newest ids first, then among a
+    range as wide as the matches found so far say the window needs (with a margin), so a
+    common word is answered from a range a few times rank_window wide and a rare one from few
+    matches."""
+    span = rank_window * 4
+    while newest is not None and span < newest:
+        found = matching(newest - span + 1)
+        window = sa.select(found.c.id).order_by(found.c.id.desc()).limit(rank_window).subquery()
+        count, start = session.execute(sa.select(sa.func.count(), sa.func.min(window.c.id))).one()
+        if count == rank_window:
+            return int(start)
+        # 1.5 times the span the density so far needs; at least twice, at most 16 times as wide
+        span = int(span * min(16.0, max(2.0, 1.5 * rank_window / max(count, 1))))
+    return None
+
+
+def _ranked_statement(
+    matching: sa.Subquery,
+    tsquery: sa.ColumnElement[Any],
+    rank_by: sa.ColumnElement[Any],
+    limit: int,
+    rank_window: int,
+) -> sa.Select[*tuple[Any, ...]]:
     recent = (
         sa.select(matching.c.id, matching.c.search)
         .order_by(matching.c.id.desc())
         .limit(rank_window)
         .subquery("recent")
     )
-    score = sa.func.ts_rank(recent.c.search, tsquery)
+    score = sa.func.ts_rank(recent.c.search, rank_by)
     best = (
         sa.select(recent.c.id, score.label("score"))
         .order_by(score.desc(), recent.c.id)
@@ -391,15 +458,13 @@ def _search_postgres(
         f'MinWords={SNIPPET_WORDS // 2}, MaxFragments=2, FragmentDelimiter=" … "'
     )
     headline = sa.func.ts_headline(ENGLISH, document, tsquery, sa.literal(options, sa.Text))
-    statement = (
+    return (
         sa.select(*_ARTICLE_COLUMNS, best.c.score, headline.label("snippet"))
         .select_from(best)
         .join(Article, Article.id == best.c.id)
         .outerjoin(Source, Source.id == Article.source_id)
         .order_by(best.c.score.desc(), best.c.id)
     )
-    rows = _execute_with_settings(session, statement, _MATCHES_FROM_GIN)
-    return [_hit(row, float(row.score), row.snippet) for row in rows]
 
 
 # The planner costs `search @@ query` on a row as one operator, but it reads and decompresses
@@ -407,32 +472,38 @@ def _search_postgres(
 # scan the table, testing every row (0.4 s on 100,000 articles when the filters or a phrase
 # pass few). Matches come from the GIN index instead, which reads no tsvector unless a phrase
 # needs a recheck. A prepared statement's generic plan would not know the query's words, so
-# every search is planned with them.
+# every search is planned with them. Parallel workers cost more to start (~10 ms on a busy
+# machine) than the few thousand rows a search reads take.
 _MATCHES_FROM_GIN = {
     "enable_seqscan": "off",
     "enable_indexscan": "off",
     "plan_cache_mode": "force_custom_plan",
+    "max_parallel_workers_per_gather": "0",
 }
 
 
-def _execute_with_settings(
-    session: Session, statement: sa.Select, settings: dict[str, str]
-) -> list[sa.Row]:
-    """Run a statement with planner settings, then put back the transaction's own values (on
-    an error the transaction's rollback puts them back)."""
+@contextmanager
+def _planner_settings(session: Session, settings: dict[str, str]) -> Iterator[None]:
+    """Plan the block's statements with these settings, then put back the transaction's own
+    values (on an error the transaction's rollback puts them back)."""
     names = list(settings)
-    previous = session.execute(sa.select(*(sa.func.current_setting(name) for name in names))).one()
+    # one round trip: the subquery (OFFSET 0: not merged into the outer query) reads the
+    # values before the outer list sets them
+    previous = (
+        sa.select(*(sa.func.current_setting(name).label(f"s{n}") for n, name in enumerate(names)))
+        .offset(0)
+        .subquery("previous")
+    )
     set_all = [sa.func.set_config(name, value, True) for name, value in settings.items()]
-    session.execute(sa.select(*set_all))
-    rows = session.execute(statement).all()
+    values = session.execute(sa.select(*previous.c, *set_all)).one()[: len(names)]
+    yield
     restore = [
-        sa.func.set_config(name, value, True) for name, value in zip(names, previous, strict=True)
+        sa.func.set_config(name, value, True) for name, value in zip(names, values, strict=True)
     ]
     session.execute(sa.select(*restore))
-    return list(rows)
 
 
-def _hit(row: sa.Row, score: float, snippet: str) -> SearchHit:
+def _hit(row: sa.Row[*tuple[Any, ...]], score: float, snippet: str) -> SearchHit:
     return SearchHit(
         article_id=row.id,
         url=row.url,

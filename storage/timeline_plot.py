@@ -63,8 +63,9 @@ def render_timeline(rows: Sequence[TimelineRow], path: Path, label: str | None =
                 mine = [r for r in rows if _credited(r) == name and r.projection == forecast]
                 if not mine:
                     continue
+                # matplotlib's stubs omit the unit converters that plot datetimes
                 axes.scatter(
-                    [r.date for r in mine],
+                    [r.date for r in mine],  # type: ignore[arg-type]
                     [r.value for r in mine],
                     s=48,
                     marker="o",
@@ -76,13 +77,26 @@ def render_timeline(rows: Sequence[TimelineRow], path: Path, label: str | None =
                 )
                 for r in mine:  # ranges and vague amounts: their span as a bar
                     if r.low is not None and r.high is not None:
-                        axes.vlines(r.date, r.low, r.high, colors=colours[name], alpha=0.4)
+                        axes.vlines(
+                            r.date,  # type: ignore[arg-type]  # a datetime, as for scatter
+                            r.low,
+                            r.high,
+                            colors=colours[name],
+                            alpha=0.4,
+                        )
         steps = current_value_steps(rows)
         if steps:
             dates = [r.date for r in steps] + [max(r.date for r in rows)]
             values = [r.value for r in steps] + [steps[-1].value]
-            axes.step(dates, values, where="post", color="0.2", linewidth=1.2, zorder=2,
-                      label="current value")  # fmt: skip
+            axes.step(
+                dates,  # type: ignore[arg-type]  # datetimes, as for scatter
+                values,
+                where="post",
+                color="0.2",
+                linewidth=1.2,
+                zorder=2,
+                label="current value",
+            )
         units = sorted({row.unit for row in rows if row.unit})
         axes.set_title(label or quantities[0])
         axes.set_xlabel("date reported (UTC)")

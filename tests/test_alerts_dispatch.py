@@ -220,7 +220,13 @@ def test_the_webhook_receives_the_documented_schema_with_a_stable_id(database: D
     assert first["previous"] is None
     assert second["previous"]["value"] == 3000 and second["previous"]["source"] == "Yonhap"
     assert set(second["article"]) == {
-        "url", "title", "source", "published", "dated", "dated_by", "revision"
+        "url",
+        "title",
+        "source",
+        "published",
+        "dated",
+        "dated_by",
+        "revision",
     }
     assert hook.received[1].headers["Idempotency-Key"] == ids[1]
     assert hook.received[1].headers["Authorization"] == "Bearer t0ken"

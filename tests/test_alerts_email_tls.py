@@ -39,7 +39,7 @@ class Logins:
         self.attempts: list[tuple[str, bool]] = []
 
     def __call__(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+        self, server: Any, session: Any, envelope: Any, _mechanism: str, auth_data: Any
     ) -> AuthResult:
         encrypted = server.transport.get_extra_info("ssl_object") is not None
         assert isinstance(auth_data, LoginPassword)

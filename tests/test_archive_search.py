@@ -18,10 +18,11 @@ from click.testing import CliRunner
 from newsmon.cli import main
 from newsmon.storage import Database
 from newsmon.storage.models import Article
-from newsmon.storage.phrase_pairs import pairs_query
+from newsmon.storage.phrase_pairs import pairs_query, rank_query
 from newsmon.storage.search import (
     MATCH_END,
     MATCH_START,
+    RANK_WINDOW,
     QueryError,
     SearchFilters,
     SearchHit,
@@ -207,6 +208,43 @@ def test_ranks_the_newest_matches_of_a_very_common_query(database, archive) -> N
     assert [name for name in ranked(everything) if name != "kursk"] == found
 
 
+def test_by_default_the_newest_2000_matches_are_ranked(database: Database) -> None:
+    """An article stored before 2,000 newer matches is not found by a query they all match,
+    even with the query in its title (it would rank first); a narrower query still finds it."""
+    assert RANK_WINDOW == 2_000
+    first_seen = datetime(2024, 10, 1, tzinfo=UTC)
+    with database.session() as session:
+        session.execute(
+            sa.insert(Article),
+            [{"url": "https://example.org/oldest", "title": "Zeppelin zeppelin zeppelin",
+              "text": "A zeppelin over Kursk.", "authors": [], "first_seen_at": first_seen}]
+            + [{"url": f"https://example.org/newer-{n}", "title": "Notice",
+                "text": "A zeppelin was seen.", "authors": [], "first_seen_at": first_seen}
+               for n in range(RANK_WINDOW)],
+        )  # fmt: skip
+    found = search(database, "zeppelin", limit=RANK_WINDOW + 1)
+    assert len(found) == RANK_WINDOW and "oldest" not in found
+    assert search(database, "zeppelin kursk") == ["oldest"]
+
+
+def test_the_window_holds_the_newest_matches_however_old_they_are(database: Database) -> None:
+    """Matches stored long before many newer articles that do not match are still the newest
+    matches (PostgreSQL looks for them among ever wider ranges of the newest ids)."""
+    first_seen = datetime(2024, 10, 1, tzinfo=UTC)
+    with database.session() as session:
+        session.execute(
+            sa.insert(Article),
+            [{"url": f"https://example.org/match-{n}", "title": "Zeppelin",
+              "text": "A zeppelin " * n, "authors": [], "first_seen_at": first_seen}
+             for n in (3, 2, 1)]  # the most mentions first
+            + [{"url": f"https://example.org/notice-{n}", "title": "Notice", "text": "None.",
+                "authors": [], "first_seen_at": first_seen} for n in range(60)],
+        )  # fmt: skip
+    with database.session() as session:
+        hits = search_articles(session, "zeppelin", limit=5, rank_window=2)
+    assert sorted(ranked(hits)) == ["match-1", "match-2"]  # not match-3, the oldest
+
+
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
@@ -357,6 +395,21 @@ def test_stop_words_only(config_path: Path, database_url: str) -> None:
 )
 def test_pairs_a_phrase_query_needs(tsquery: str, pairs: str | None) -> None:
     assert pairs_query(tsquery) == pairs
+
+
+@pytest.mark.parametrize(
+    ("tsquery", "words"),
+    [
+        ("'offici' & 'said'", "'offici' | 'said'"),
+        ("'front' <-> 'line' & 'troop'", "'front' | 'line' | 'troop'"),
+        ("'elect' & !'protest'", "'elect'"),  # excluded: in no match
+        ("'drone' | 'missil' & 'drone'", "'drone' | 'missil'"),
+        ("'kursk':*", None),  # a prefix: ranked as asked
+        ("'unbalanced' & (", None),
+    ],
+)
+def test_postgres_ranks_the_query_words_as_alternatives(tsquery: str, words: str | None) -> None:
+    assert rank_query(tsquery) == words
 
 
 PHRASE_TEXTS = [

@@ -41,7 +41,6 @@ class NewsSite:
 
     def __init__(self) -> None:
         site = self
-        self.page_hits = 0
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - the http.server hook name
@@ -49,7 +48,6 @@ class NewsSite:
                     body = site.feed().encode()
                     kind = "application/rss+xml"
                 elif self.path.startswith("/story-"):
-                    site.page_hits += 1
                     time.sleep(PAGE_DELAY)
                     body = site.page(int(self.path[7:-5])).encode()
                     kind = "text/html; charset=utf-8"

@@ -27,7 +27,8 @@ def _failure() -> BaseException:
         return exc
 
 
-def test_library_records_are_one_line_and_info_is_dropped(restore_root_logging, capsys) -> None:
+@pytest.mark.usefixtures("restore_root_logging")
+def test_library_records_are_one_line_and_info_is_dropped(capsys) -> None:
     configure_logging("text", logging.INFO, context={"source": "wire", "crawl_id": "abc"})
     scrapy = logging.getLogger("scrapy.utils.log")
     scrapy.setLevel(logging.DEBUG)  # what Scrapy's own set-up does when a crawl starts
@@ -47,7 +48,8 @@ def test_library_records_are_one_line_and_info_is_dropped(restore_root_logging, 
     assert any("crawl started" in line for line in lines)
 
 
-def test_own_errors_keep_their_traceback_in_json(restore_root_logging, capsys) -> None:
+@pytest.mark.usefixtures("restore_root_logging")
+def test_own_errors_keep_their_traceback_in_json(capsys) -> None:
     configure_logging("json", logging.INFO)
     error = _failure()
     logging.getLogger("newsmon.daemon").error("crawl crashed", exc_info=(type(error), error, None))

@@ -36,10 +36,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
 
 SEOUL = timezone(timedelta(hours=9))
-STAGE_TIMES = {
-    1: datetime(2024, 11, 4, 10, 0, tzinfo=UTC),
-    2: datetime(2024, 11, 5, 10, 0, tzinfo=UTC),
-}
 FIRST_PUBLISHED = datetime(2024, 11, 1, 9, 30, tzinfo=SEOUL)
 SLOW_SECONDS = 5.0
 
@@ -429,13 +425,6 @@ it.</p></div>
 <footer><p>© 2024 The Daily Local · 1 Main Street · Tel 555-0100 · 12 newsletters</p></footer>
 </body></html>"""
 
-    def _mega_menu(self) -> str:
-        links = "".join(
-            f'<li><a href="/section/{n}/">Section {n} ({n * 3} new)</a></li>'
-            for n in range(self.furniture)
-        )
-        return f'<div class="mega-menu"><ul>{links}</ul></div>'
-
     def _teasers(self, index: int) -> str:
         rng = random.Random(index)
         cards = "".join(
@@ -445,11 +434,6 @@ it.</p></div>
             for n in range(self.furniture)
         )
         return f'<section class="related"><h2>More stories</h2>{cards}</section>'
-
-    def _scripts(self) -> str:
-        data = json.dumps({"ads": [{"slot": n, "size": [300, 250]} for n in range(self.furniture)]})
-        style = ".card{margin:0 4px}" * self.furniture
-        return f"<style>{style}</style><script>window.__STATE__ = {data};</script>"
 
     def _listing_html(self, stage: int) -> str:
         stories = self.stories(stage)
@@ -751,7 +735,7 @@ it.</p></div>
         class Server(ThreadingHTTPServer):
             request_queue_size = 128  # a crawler opens dozens of connections at once
 
-            def handle_error(self, request: object, client_address: object) -> None:
+            def handle_error(self, request: object, _client_address: object) -> None:
                 return  # clients that hang up (timeouts, size limits) are part of the tests
 
         server = Server(("127.0.0.1", 0), Handler)
