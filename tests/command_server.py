@@ -27,7 +27,6 @@ import gc
 import importlib
 import json
 import logging
-import multiprocessing.process
 import os
 import runpy
 import selectors
@@ -60,7 +59,7 @@ MAX_REQUEST = 1 << 20
 
 @dataclass
 class Request:
-    """One command: what to run ("module", "path" or "code") with which argv, where, and how."""
+    """One command: what to run ("module" or "code") with which argv, where, and how."""
 
     kind: str
     target: str
@@ -160,7 +159,7 @@ def answer(connection: socket.socket, message: dict[str, Any]) -> None:
 
 
 def run(request: Request, base_path: list[str]) -> None:
-    """In the child: become `python -m MODULE ARGS` (`python PATH ARGS`, `python -c CODE ARGS`)."""
+    """In the child: become `python -m MODULE ARGS` (or `python -c CODE ARGS`)."""
     for number, fd in enumerate(request.fds):
         os.dup2(fd, number)
     for fd in set(request.fds):
@@ -169,10 +168,8 @@ def run(request: Request, base_path: list[str]) -> None:
     os.chdir(request.cwd)
     os.environ.clear()
     os.environ.update(request.env)
-    # multiprocessing's children resolve __main__ from where this process "started"
-    multiprocessing.process.ORIGINAL_DIR = request.cwd
     # sys.path as the interpreter builds it: the script's folder, $PYTHONPATH, then the rest
-    first = {"module": os.getcwd(), "path": os.path.dirname(request.target), "code": ""}
+    first = {"module": os.getcwd(), "code": ""}
     pythonpath = [p for p in request.env.get("PYTHONPATH", "").split(os.pathsep) if p]
     sys.path[:] = [first[request.kind], *map(os.path.abspath, pythonpath), *base_path]
     importlib.invalidate_caches()
@@ -182,9 +179,6 @@ def run(request: Request, base_path: list[str]) -> None:
         # (and runpy warns on stderr when it finds the module imported already)
         sys.modules.pop(request.target, None)
         runpy.run_module(request.target, run_name="__main__", alter_sys=True)
-    elif request.kind == "path":
-        sys.argv = [request.target, *request.args]
-        runpy.run_path(request.target, run_name="__main__")
     else:
         sys.argv = ["-c", *request.args]
         main = types.ModuleType("__main__")
