@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -67,6 +67,9 @@ def _simhash_distance(a: int, b: int) -> int:
     return ((a ^ b) & 0xFFFFFFFFFFFFFFFF).bit_count()
 
 
+MIGRATION_LOCK = 0x6E6D_6D69  # "nmmi": an advisory lock key of its own, not the daemon's
+
+
 class Database:
     """One archive: an engine plus a session factory. Pass it to whatever needs storage."""
 
@@ -116,6 +119,12 @@ class Database:
             before = self.current_revision()
             if before != self.head_revision() or revision != "head":
                 with self.engine.begin() as connection:
+                    if self.dialect == "postgresql":
+                        # processes starting at once on a new database (a scheduler and its
+                        # workers) migrate one after another: the next one finds it at head
+                        connection.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                        )
                     command.upgrade(self._alembic_config(connection), revision)
             return before, self.current_revision()
         except OperationalError as exc:

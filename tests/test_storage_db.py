@@ -3,6 +3,7 @@ an upgrade of a current database is a no-op, datetimes come back in UTC, FTS is 
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -22,6 +23,33 @@ def test_migrations_from_empty_to_head_create_every_table(database_url: str) -> 
     tables = set(sa.inspect(database.engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
     database.dispose()
+
+
+def test_processes_migrating_a_new_database_at_once_all_start(database_url: str) -> None:
+    # a scheduler and its workers started together on a new PostgreSQL archive: without the
+    # migration lock the second CREATE TYPE failed and that process exited 1
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite archives are opened by one machine's processes; PostgreSQL's race")
+    databases = [Database.open(database_url, upgrade=False) for _ in range(4)]
+    start = threading.Barrier(len(databases))
+    errors: list[BaseException] = []
+
+    def migrate(database: Database) -> None:
+        start.wait()
+        try:
+            database.upgrade()
+        except BaseException as exc:  # reported below, with the others
+            errors.append(exc)
+
+    threads = [threading.Thread(target=migrate, args=(db,)) for db in databases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert {db.current_revision() for db in databases} == {databases[0].head_revision()}
+    for database in databases:
+        database.dispose()
 
 
 def test_models_match_migrations(database: Database) -> None:
