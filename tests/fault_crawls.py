@@ -15,12 +15,17 @@ from newsmon.spiders.crawl import extraction_pool
 
 def crawl(config: Config, source_names: Sequence[str] | None = None) -> list[int]:
     pool = extraction_pool(2)
-    workers = {pool.submit(time.sleep, 0.5) for _ in range(4)}  # both workers start
-    for future in workers:
-        future.result()
-    pids = {pool.submit(os.getpid).result() for _ in range(8)}
-    forkservers = {pool.submit(os.getppid).result() for _ in range(4)}
+    # four naps at once: a worker that naps takes no other task, so both answer (one after
+    # another, a single idle worker could answer every call)
+    answers = [future.result() for future in [pool.submit(_pids_after_nap) for _ in range(4)]]
+    pids = {pid for pid, _ in answers}
+    forkservers = {parent for _, parent in answers}
     record = {"crawl": os.getpid(), "workers": sorted(pids), "forkserver": sorted(forkservers)}
     Path(os.environ["NEWSMON_TEST_PIDS"]).write_text(json.dumps(record))
     time.sleep(120)  # mid-crawl: the test kills the daemon now
     return []
+
+
+def _pids_after_nap() -> tuple[int, int]:
+    time.sleep(0.5)
+    return os.getpid(), os.getppid()

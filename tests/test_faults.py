@@ -72,7 +72,9 @@ def pending_alert(database: Database, channel: str) -> str:
 
 
 def test_the_daemon_waits_for_a_late_database_then_runs(
-    postgres_url: str, tmp_path: Path, start_daemon  # noqa: F811
+    postgres_url: str,
+    tmp_path: Path,
+    start_daemon,  # noqa: F811
 ) -> None:
     proxy = TCPProxy(("127.0.0.1", 5432))  # not started: the database is "down"
     config = daemon_file(tmp_path, through_proxy(postgres_url, proxy))
@@ -85,13 +87,15 @@ def test_the_daemon_waits_for_a_late_database_then_runs(
     try:
         wait_until(lambda: "daemon started" in daemon.log(), 40, "the start", daemon)
         assert "database available after" in daemon.log() and "Traceback" not in daemon.log()
-        assert daemon.stop() [0] == 0
+        assert daemon.stop()[0] == 0
     finally:
         proxy.stop()
 
 
 def test_a_lost_lock_pauses_scheduling_until_it_is_held_again(
-    postgres_url: str, tmp_path: Path, start_daemon  # noqa: F811
+    postgres_url: str,
+    tmp_path: Path,
+    start_daemon,  # noqa: F811
 ) -> None:
     proxy = TCPProxy(("127.0.0.1", 5432)).start()
     out = tmp_path / "alerts.jsonl"
