@@ -1,11 +1,11 @@
-"""Soak: the real daemon (`newsmon run`, real spiders, real crawl child processes) against the
+"""Soak: the real daemon (`newsmon run`, real spiders, its long-lived crawl engine) against the
 local news site (tests/newsite) on a 1 s schedule, for N crawl cycles, the site changing now and
 then (its stage flips between 1 and 2: figures revised, an article added, then back).
 
-Prints the daemon's memory at cycles 20 and N (its own RSS, and its RSS plus its crawl child and
-that child's extraction workers at their peak around that cycle), crawls completed, and alerts
-created, delivered (lines in the file channel), lost (created but never delivered) and duplicated
-(delivered more than once).
+Prints the daemon's memory at cycles 20 and N (its own RSS, and its RSS plus its crawl engine
+process and that engine's extraction workers at their peak around that cycle), crawls completed,
+and alerts created, delivered (lines in the file channel), lost (created but never delivered)
+and duplicated (delivered more than once).
 
     .venv/bin/python bench/soak.py [--cycles 200] [--every 1s] [--articles 10] [--flip-every 25]
 """
