@@ -44,6 +44,7 @@ from lxml import html as lxml_html
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title
 from trafilatura.utils import load_html
 
+from newsmon.clock import iso
 from newsmon.errors import NewsmonError
 from newsmon.spiders.furniture import strip_furniture
 from newsmon.spiders.urls import normalise_url, same_site
@@ -118,7 +119,9 @@ class ArticleRecord:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
+    # `newsmon extract` writes UTC as "Z", the form its JSON has always had
+    text = iso(moment)
+    return text.replace("+00:00", "Z") if text else None
 
 
 def normalise_text(text: str) -> str:

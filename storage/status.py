@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from newsmon.clock import iso
 from newsmon.storage import daemon as daemon_rows
 from newsmon.storage.crawls import last_run_times, last_runs
 from newsmon.storage.models import CrawlRun
@@ -46,8 +47,8 @@ class SourceStatus:
             if run is None
             else {
                 "id": run.id,
-                "started_at": iso(run.started_at),
-                "finished_at": iso(run.finished_at),
+                "started_at": iso(run.started_at, "seconds"),
+                "finished_at": iso(run.finished_at, "seconds"),
                 "status": run.status,
                 "requests": run.requests,
                 "not_modified": run.not_modified,
@@ -58,8 +59,8 @@ class SourceStatus:
                 "error_counts": run.error_counts,
                 "message": run.message,
             },
-            "next_run": iso(self.next_run),
-            "next_due": iso(self.next_due),
+            "next_run": iso(self.next_run, "seconds"),
+            "next_due": iso(self.next_due, "seconds"),
             "lag_seconds": None if self.lag is None else round(self.lag, 1),
         }
 
@@ -74,14 +75,14 @@ class StatusReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "now": iso(self.now),
+            "now": iso(self.now, "seconds"),
             "database": self.database,
             "daemon": {
                 "alive": self.daemon.alive,
                 "pid": self.daemon.pid,
                 "host": self.daemon.host,
-                "started_at": iso(self.daemon.started_at),
-                "heartbeat_at": iso(self.daemon.heartbeat_at),
+                "started_at": iso(self.daemon.started_at, "seconds"),
+                "heartbeat_at": iso(self.daemon.heartbeat_at, "seconds"),
             },
             "sources": [source.to_dict() for source in self.sources],
             "outbox": {
@@ -118,7 +119,3 @@ def read_status(
         for name, schedule in sources
     ]
     return StatusReport(now, database, info, rows, daemon_rows.outbox(session, now))
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment is not None else None
