@@ -156,7 +156,7 @@ def bench_scrapy_redis(broker: str, redis_pid: int, polls: int, concurrency: int
                 self.wfile.write(b"ok")
 
         def log_message(self, format: str, *args: object) -> None:
-            pass
+            """Quiet: a line per request would bury the output."""
 
     site = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=site.serve_forever, daemon=True).start()

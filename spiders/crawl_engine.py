@@ -394,8 +394,8 @@ def _signal_group(process: multiprocessing.process.BaseProcess, signum: int) -> 
         os.killpg(process.pid, signum)
     except ProcessLookupError:
         _signal_leader(process, signum)  # it has not reached os.setpgrp() yet (or is gone)
-    except PermissionError:  # the group id was reused by someone else's process
-        pass
+    except PermissionError:  # the group id was reused by someone else's process: not ours
+        log.warning("engine process group %d belongs to another user; not signalled", process.pid)
 
 
 # --- in the engine --------------------------------------------------------------------------------

@@ -72,7 +72,8 @@ class Timetable(Protocol):
         actions: JobActions,
         last_runs: Mapping[str, datetime],
         last_digests: Mapping[str, datetime],
-    ) -> None: ...
+    ) -> None:
+        """Add every source's and digest's job, timed from the last runs, and start."""
 
     def replace(
         self,
@@ -80,7 +81,8 @@ class Timetable(Protocol):
         actions: JobActions,
         last_runs: Mapping[str, datetime],
         last_digests: Mapping[str, datetime],
-    ) -> None: ...
+    ) -> None:
+        """Replace every job with those of a reloaded config, timed from the last runs."""
 
     def shutdown(self) -> None:
         """No new jobs; wait for the running ones."""

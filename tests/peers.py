@@ -175,8 +175,8 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
     try:
         while data := source.recv(65536):
             sink.sendall(data)
-    except OSError:
-        pass
+    except OSError:  # either side closed: the pump ends
+        return
     finally:
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)

@@ -67,7 +67,7 @@ class FeedSite:
                 self.wfile.write(EMPTY_FEED)
 
             def log_message(self, format: str, *args: object) -> None:
-                pass
+                """Quiet: a line per request would bury the output."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"

@@ -61,7 +61,7 @@ class NewsSite:
                 self.wfile.write(body)
 
             def log_message(self, format: str, *args: object) -> None:
-                pass
+                """Quiet: a line per request would bury the output."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -255,6 +255,14 @@ def test_a_worker_killed_mid_poll_has_its_poll_redone_by_another_without_doubles
     assert statuses == 2  # the dead worker's run (closed) and the redone one
     assert count(postgres_url, stored) == ARTICLES
     assert count(postgres_url, select(func.count()).select_from(ArticleVersion)) == ARTICLES
+    # the run is closed before its alerts are decided (a separate transaction): wait for them
+    wait_until(
+        lambda: count(postgres_url, select(func.count()).select_from(Alert)) >= 1,
+        30,
+        "the redone poll's alerts",
+        second,
+        scheduler,
+    )
     alerts = count(postgres_url, select(func.count()).select_from(Alert))
     assert alerts >= 1
     wait_until(

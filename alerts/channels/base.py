@@ -46,7 +46,9 @@ class Sender(ABC, Generic[Settings]):
         self.settings = settings
 
     @abstractmethod
-    def send(self, payloads: list[dict[str, Any]]) -> str: ...
+    def send(self, payloads: list[dict[str, Any]]) -> str:
+        """Deliver the payloads (one alert, or a digest's alerts); return what the receiver
+        answered, for the delivery record. Raise on failure: the dispatcher retries."""
 
 
 SENDERS: dict[str, type[Sender[Any]]] = {}
