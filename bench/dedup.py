@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/dedup.py [--sizes 10000,1000000] [--lookups 400] [--stores 200]
                                     [--no-postgres | --no-sqlite] [--no-old]
+                                    [--keep DIR [--reuse]]
 
 For each size N, a fresh SQLite database and (when a server answers at $NEWSMON_TEST_POSTGRES or
 postgresql+psycopg://postgres@127.0.0.1:5432/test) a fresh PostgreSQL database, created for the
@@ -21,6 +22,9 @@ N/10 crawl runs over 100 sources. Then it prints, side by side:
   process): load time, RSS it added, and time per lookup.
 
 Load average is printed at start and end: the machine is shared, so compare within one run.
+`--keep DIR` keeps the SQLite files in DIR; with `--reuse` a kept file is measured again without
+refilling (fill and measurement can then run at different times: the fill is slow, and only the
+measurement needs a quiet machine). Each measurement adds its `--stores` articles to the file.
 """
 
 from __future__ import annotations
@@ -402,11 +406,15 @@ def drop_postgres(url: str, admin: sa.Engine) -> None:
     admin.dispose()
 
 
-def run_one(backend: str, url: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
+def run_one(
+    backend: str, url: str, size: int, args: argparse.Namespace, refill: bool = True
+) -> dict[str, Any]:
     rng = random.Random(size)
     database = Database.open(url)
     try:
-        filled = fill(database, size, rng)
+        filled = fill(database, size, rng) if refill else 0.0
+        if not refill:  # a kept archive: new hashes for this run's lookups and stores
+            rng = random.Random(time.time_ns())
         config = parse_config(CONFIG, Path("config.yaml"), {})
         row: dict[str, Any] = {"backend": backend, "size": size, "fill_s": filled}
         row["lookup"] = bench_lookups(database, args.lookups, rng)
@@ -468,6 +476,8 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--no-old", action="store_true", help="skip the old in-memory index")
+    parser.add_argument("--keep", type=Path, help="keep the SQLite files in this folder")
+    parser.add_argument("--reuse", action="store_true", help="measure kept files, no refill")
     parser.add_argument("--old-index", help=argparse.SUPPRESS)  # the child process's URL
     args = parser.parse_args()
     if args.old_index:
@@ -476,11 +486,16 @@ def main() -> None:
     args.sizes = [int(size) for size in args.sizes.split(",")]
     print(f"load average at start: {load_average()}  ({os.cpu_count()} cores)")
     rows = []
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
         for size in args.sizes:
             if not args.no_sqlite:
-                url = f"sqlite:///{Path(folder) / f'dedup-{size}.db'}"
-                rows.append(run_one("sqlite", url, size, args))
+                path = folder / f"dedup-{size}.db"
+                refill = not (args.reuse and path.exists())
+                if refill:
+                    path.unlink(missing_ok=True)
+                rows.append(run_one("sqlite", f"sqlite:///{path}", size, args, refill))
                 print(f"  sqlite {size:,} done, load {load_average()}", file=sys.stderr)
             if args.no_postgres:
                 continue
