@@ -1,8 +1,9 @@
 """Page furniture left in extracted article text: lines that are not reporting.
 
 trafilatura keeps some short blocks next to the body: share prompts ("Share this article"),
-loading placeholders, comment-policy notices, social links, "(END)" marks, bylines set as
-a separate block. Each one read as reporting is noise, and its numbers become false figures.
+paywall prompts ("Already a subscriber?", "この記事は会員限定です"), loading placeholders,
+comment-policy notices, social links, "(END)" marks, bylines set as a separate block. Each
+one read as reporting is noise, and its numbers become false figures.
 The rules are general (what a line is, where it stands), never per site:
 - a line that is one of the common furniture phrases, or a link/handle with at most a label,
   is dropped wherever it stands, when short (a real paragraph may start with "Read more");
@@ -36,6 +37,11 @@ FURNITURE_PHRASE = re.compile(
       | (?:read|see|view|watch)\ (?:more|also|next|full)\b.*
       | (?:related|more\ on\ this|most\ (?:read|popular|viewed)|trending|recommended)\b.{0,30}
       | (?:sign\ up|subscribe)\b.*|.*\bnewsletter\b.*
+      | already\ (?:a\ )?(?:subscriber|member|registered)\b.*|.*\bto\ continue\ reading\b.*
+      | (?:log|sign)\ in\ to\ (?:read|continue|view)\b.*
+      | (?:this|the)\ (?:article|story|content)\ is\ (?:only\ )?(?:for|available\ to|reserved\ for)
+        \ (?:paying\ )?(?:subscribers|members)\b.*
+      | .*(?:会員限定|続きをお読み).*
       | follow\ (?:us|@).*|.*\bon\ (?:twitter|facebook|instagram)\b\W*
       | (?:copyright|©).*|.*\ball\ rights\ reserved\b.*
       | \(?end\)?|\*\ ?\*\ ?\*|back\ to\ top|top\ of\ page|click\ here\b.*
