@@ -178,6 +178,20 @@ def test_only_a_paragraph_styled_as_the_body_is_taken_for_its_lead() -> None:
     assert read('<p class="body">By Anna Berg, city reporter</p>') == f"{body}\n{later}"
     teaser = f'<p class="body"><a href="/other">{lead}</a></p>'
     assert read(teaser) == f"{body}\n{later}"
+    # the first body paragraph opens its wrapper: the lead is looked for before the wrapper
+    html = (
+        f'<html><body><div class="top"><p class="body">{lead}</p></div><div class="main">'
+        f'<p class="body">{body}</p><p class="body">{later}</p></div></body></html>'
+    )
+    tree = lxml_html.fromstring(html)
+    assert restore_lead(f"{body}\n{later}", tree, lambda _: False) == f"{lead}\n{body}\n{later}"
+    # two bare <div>s, or a shared utility class, say nothing of the content's style
+    html = (
+        f'<html><body><div><div class="cf tools">{lead}</div></div><div>'
+        f"<p>{body}</p><p>{later}</p></div></body></html>"
+    )
+    tree = lxml_html.fromstring(html)
+    assert restore_lead(f"{body}\n{later}", tree, lambda _: False) == f"{body}\n{later}"
 
 
 def test_a_teaser_card_for_another_story_is_left_out() -> None:
