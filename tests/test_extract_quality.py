@@ -215,3 +215,18 @@ def test_a_paywall_prompt_is_left_out() -> None:
     assert strip_furniture("The bridge closes.\nAlready a subscriber? Log in") == (
         "The bridge closes."
     )
+
+
+def test_a_list_of_other_stories_inside_the_text_is_left_out() -> None:
+    # "related stories" (Thai): a label and two linked headlines that trafilatura keeps between
+    # the body and the donation notice
+    name = "newspaper4k-thai_article.html.gz"
+    related = ("เรื่องที่เกี่ยวข้อง", "ลืออุ้ม อ.สุรชัย ผู้ลี้ภัยหายจากที่พัก 12 วันแล้ว")
+    kept = trafilatura.extract(page(name), **TRAFILATURA_OPTIONS).split("\n")
+    assert all(line in kept for line in related)
+    lines = extract_article(page(name), url_of(name)).text.split("\n")
+    assert not any(line in lines for line in related)
+    assert CASES[name]["body"].strip().split("\n")[-1].strip() in lines
+    # one linked line alone (a source, a document) stays
+    one = "A sentence.\nThe full report on the bridge repairs\nAnother sentence."
+    assert strip_furniture(one, frozenset({"The full report on the bridge repairs"})) == one
