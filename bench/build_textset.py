@@ -1,10 +1,14 @@
 """Build bench/textset/ (the real-page set of bench/text_quality.py) from unpacked sdists.
 
-Two labelled sources, both real pages shipped in openly licensed source distributions on PyPI:
+Three labelled sources, all real pages shipped in openly licensed source distributions on PyPI:
 - trafilatura 0.5.1 (GPL-3.0-or-later): tests/cache/*.html with its hand-written checks in
   tests/unit_tests.py (`'x' in result` must come out, `'x' not in result` must not);
 - newspaper4k 0.9.6 (MIT): tests/data/html/*.html with the expected article text in
-  tests/data/txt/*.txt.
+  tests/data/txt/*.txt;
+- webarticle2text 3.0.2 (LGPL-3.0): five news pages, webarticle2text/fixtures/compare/pageN.html,
+  with the whole expected article text in pageN.expected.txt.
+(The sdists of goose3, readabilipy, readability-lxml, boilerpy3, news-please, jusText, dragnet
+and extractnet ship no labelled pages; trafilatura's later ones ship the same tests/cache.)
 
 trafilatura's checks that expect reader comments in the output are kept apart (`in_comments`,
 found by trafilatura's own split of text and comments): newsmon leaves comments out on purpose.
@@ -12,9 +16,11 @@ Each page is stored gzipped; cases.json records its origin, licence, labels and 
 is fixed before any result is seen: `test` when the first byte of sha256(file name) is < 77
 (about 30%), else `dev`.
 
-    pip download --no-deps --no-binary :all: trafilatura==0.5.1 newspaper4k==0.9.6
-    tar xzf trafilatura-0.5.1.tar.gz; tar xzf newspaper4k-0.9.6.tar.gz
-    .venv/bin/python bench/build_textset.py trafilatura-0.5.1 newspaper4k-0.9.6
+    pip download --no-deps --no-binary :all: trafilatura==0.5.1 newspaper4k==0.9.6 \
+        webarticle2text==3.0.2
+    for f in *.tar.gz; do tar xzf "$f"; done
+    .venv/bin/python bench/build_textset.py trafilatura-0.5.1 newspaper4k-0.9.6 \
+        webarticle2text-3.0.2
 """
 
 from __future__ import annotations
@@ -95,7 +101,9 @@ def _comment_snippets(page: bytes, url: str, snippets: list[str]) -> list[str]:
     return [s for s in snippets if s in comments and s not in text]
 
 
-def build(trafilatura_dir: Path, newspaper_dir: Path) -> list[dict[str, Any]]:
+def build(
+    trafilatura_dir: Path, newspaper_dir: Path, webarticle2text_dir: Path
+) -> list[dict[str, Any]]:
     cases: list[dict[str, Any]] = []
     checks = trafilatura_checks(trafilatura_dir / "tests" / "unit_tests.py")
     for file_name, (url, entry) in sorted(checks.items()):
@@ -132,6 +140,21 @@ def build(trafilatura_dir: Path, newspaper_dir: Path) -> list[dict[str, Any]]:
                 "body": txt.read_text(encoding="utf-8"),
             }
         )
+    compare = webarticle2text_dir / "webarticle2text" / "fixtures" / "compare"
+    for expected in sorted(compare.glob("page*.expected.txt")):
+        page = compare / expected.name.replace(".expected.txt", ".html")
+        name = f"webarticle2text-{page.name}.gz"
+        (TEXTSET / name).write_bytes(gzip.compress(page.read_bytes(), mtime=0))
+        cases.append(
+            {
+                "file": name,
+                "from": "webarticle2text 3.0.2 sdist, webarticle2text/fixtures/compare/"
+                + page.name,
+                "licence": "LGPL-3.0 (LICENSE.webarticle2text)",
+                "article": True,
+                "body": expected.read_text(encoding="utf-8"),
+            }
+        )
     for case in cases:
         case["split"] = split_of(case["file"])
     return cases
@@ -141,23 +164,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("trafilatura_dir", type=Path, help="unpacked trafilatura-0.5.1 sdist")
     parser.add_argument("newspaper_dir", type=Path, help="unpacked newspaper4k-0.9.6 sdist")
+    parser.add_argument("webarticle2text_dir", type=Path, help="unpacked webarticle2text-3.0.2")
     args = parser.parse_args()
-    expected = ((args.trafilatura_dir, "tests/cache"), (args.newspaper_dir, "tests/data/txt"))
+    expected = (
+        (args.trafilatura_dir, "tests/cache"),
+        (args.newspaper_dir, "tests/data/txt"),
+        (args.webarticle2text_dir, "webarticle2text/fixtures/compare"),
+    )
     for directory, marker in expected:
         if not (directory / marker).is_dir():
             sys.exit(f"error: {directory} holds no {marker}: pass the unpacked sdist's directory")
     manifest_path = TEXTSET / "cases.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    built = ("trafilatura-", "newspaper4k-")
+    built = ("trafilatura-", "newspaper4k-", "webarticle2text-")
     kept = [c for c in manifest["pages"] if not c["file"].startswith(built)]
     for case in kept:
         case["split"] = split_of(case["file"])
-    manifest["pages"] = kept + build(args.trafilatura_dir, args.newspaper_dir)
+    manifest["pages"] = kept + build(
+        args.trafilatura_dir, args.newspaper_dir, args.webarticle2text_dir
+    )
     text = json.dumps(manifest, ensure_ascii=False, indent=1) + "\n"
     manifest_path.write_text(text, encoding="utf-8")
     for licence, source in (
         ("LICENSE.trafilatura-0.5.1", args.trafilatura_dir / "LICENSE"),
         ("LICENSE.newspaper4k", args.newspaper_dir / "LICENSE"),
+        ("LICENSE.webarticle2text", args.webarticle2text_dir / "LICENSE"),
     ):
         (TEXTSET / licence).write_bytes(source.read_bytes())
     splits = [c["split"] for c in manifest["pages"]]

@@ -166,6 +166,19 @@ def _lines(text: str) -> list[str]:
     return [_squash(line) for line in text.splitlines() if line.strip()]
 
 
+MAX_EXPECTED_LINE = 400  # longer: a body labelled as one blob, checked sentence by sentence
+SENTENCE = re.compile(r"(?<=[.!?\"”])\s+(?=[A-Z\"“])")
+
+
+def _expected_lines(body: str) -> list[str]:
+    """The expected body's lines, a long one (a body labelled without paragraph breaks) cut
+    into sentences: a lost lead is then a lost line, not a few percent of one."""
+    found = []
+    for line in _lines(body):
+        found += SENTENCE.split(line) if len(line) > MAX_EXPECTED_LINE else [line]
+    return found
+
+
 def _holds(text: str, line: str) -> bool:
     """Most of the line's words come out in `text` (a paragraph may be cut or joined)."""
     want = tokens(line)
@@ -203,7 +216,7 @@ def print_errors(pages: list[Page], worst: int) -> None:
             continue
         if "body" in page.case:
             loss = 1 - token_scores(text, page.case["body"])[2]
-            lost = [line for line in _lines(page.case["body"]) if not _holds(text, line)]
+            lost = [line for line in _expected_lines(page.case["body"]) if not _holds(text, line)]
             truth = page.case["body"]
             added = [line for line in _lines(text) if not _holds(truth, line)]
         else:

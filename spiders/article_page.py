@@ -15,11 +15,13 @@ Text: trafilatura with
   which pages the same worker saw before;
 - `include_links/images/formatting=False`: plain text, whose offsets figures point into.
 Then furniture lines it keeps are left out (spiders/furniture.py, with what the page shows
-around them: `PageSignals`), and when nothing is left a second reading tries the page's JSON-LD
-body, trafilatura without `favor_precision`, the <article> paragraphs and trafilatura's
-baseline (`second_reading`). A page the crawl reads was listed as an article by its feed,
-sitemap or listing, so text is never refused for looking unlike one: an empty result would
-silently drop an article's figures, a non-article's text rarely holds a sentence with one.
+around them: `PageSignals`), a teaser card it opens with goes (spiders/teasers.py), a lead
+paragraph it dropped before the body is put back (spiders/lead.py), and when nothing is left
+a second reading tries the page's JSON-LD body, trafilatura without `favor_precision`, the
+<article> paragraphs and trafilatura's baseline (`second_reading`). A page the crawl reads was
+listed as an article by its feed, sitemap or listing, so text is never refused for looking
+unlike one: an empty result would silently drop an article's figures, a non-article's text
+rarely holds a sentence with one.
 
 Metadata, most reliable first: JSON-LD (`NewsArticle` and kin), OpenGraph/`article:*` meta,
 `<time datetime>`/`itemprop`, then trafilatura's own (htmldate for dates). Datetimes are
@@ -47,6 +49,8 @@ from trafilatura.utils import load_html
 from newsmon.clock import iso
 from newsmon.errors import NewsmonError
 from newsmon.spiders.furniture import strip_furniture
+from newsmon.spiders.lead import restore_lead
+from newsmon.spiders.teasers import drop_leading_teasers
 from newsmon.spiders.urls import normalise_url, same_site
 
 log = logging.getLogger("newsmon.extract")
@@ -161,6 +165,9 @@ def extract_article(html: bytes | str, url: str | None) -> ArticleRecord:
     title = meta.title or (document.title if full and document else _trafilatura_title(tree))
     page = PageSignals.of(tree, title)
     text = _body(document.text if document is not None else None, page)
+    if text:
+        text = drop_leading_teasers(text, tree, page.controls, page.is_headline)
+        text = restore_lead(text, tree, page.is_headline)
     if not text:
         # a second reading when trafilatura finds nothing: the body the page declares, else
         # trafilatura without its precision bias, the paragraphs of its <article>, its baseline

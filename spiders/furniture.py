@@ -1,11 +1,14 @@
 """Page furniture left in extracted article text: lines that are not reporting.
 
 trafilatura keeps some short blocks next to the body: share prompts ("Share this article"),
-loading placeholders, comment-policy notices, social links, "(END)" marks, bylines set as
-a separate block. Each one read as reporting is noise, and its numbers become false figures.
+paywall prompts ("Already a subscriber?", "この記事は会員限定です"), loading placeholders,
+comment-policy notices, social links, "(END)" marks, bylines set as a separate block. Each
+one read as reporting is noise, and its numbers become false figures.
 The rules are general (what a line is, where it stands), never per site:
 - a line that is one of the common furniture phrases, or a link/handle with at most a label,
   is dropped wherever it stands, when short (a real paragraph may start with "Read more");
+- a run of two or more lines that are each the whole text of a link, as long as a headline,
+  is a list of other stories wherever it stands, and goes with the label heading it;
 - at the end of the body, a run of short lines without sentence punctuation is dropped when
   the page shows one of them as a link or button (share bars, "Comment", tags, a menu, a
   sidebar's box headers): a sign-off ("x Franzi", "Herzlichst / Eure / MARTINA BERG"), a
@@ -36,6 +39,11 @@ FURNITURE_PHRASE = re.compile(
       | (?:read|see|view|watch)\ (?:more|also|next|full)\b.*
       | (?:related|more\ on\ this|most\ (?:read|popular|viewed)|trending|recommended)\b.{0,30}
       | (?:sign\ up|subscribe)\b.*|.*\bnewsletter\b.*
+      | already\ (?:a\ )?(?:subscriber|member|registered)\b.*|.*\bto\ continue\ reading\b.*
+      | (?:log|sign)\ in\ to\ (?:read|continue|view)\b.*
+      | (?:this|the)\ (?:article|story|content)\ is\ (?:only\ )?(?:for|available\ to|reserved\ for)
+        \ (?:paying\ )?(?:subscribers|members)\b.*
+      | .*(?:会員限定|続きをお読み).*
       | follow\ (?:us|@).*|.*\bon\ (?:twitter|facebook|instagram)\b\W*
       | (?:copyright|©).*|.*\ball\ rights\ reserved\b.*
       | \(?end\)?|\*\ ?\*\ ?\*|back\ to\ top|top\ of\ page|click\ here\b.*
@@ -67,10 +75,32 @@ def strip_furniture(
     the texts of the page's links and buttons (None: the page is not known); `code`: the lines
     of its <pre>/<code> blocks."""
     lines = [line for line in text.split("\n") if not is_furniture(line, code)]
+    if controls is not None:
+        lines = _without_link_lists(lines, controls)
     lines = lines[: _tail_start(lines, controls)]
     while lines and (_is_byline_block(lines[0]) or _is_head_label(lines[0])):
         lines.pop(0)
     return "\n".join(lines[_cut_standfirst(lines) :])
+
+
+MIN_LINK_LIST = 2  # linked headlines in a row: a list of other stories; one alone may be a source
+
+
+def _without_link_lists(lines: list[str], controls: frozenset[str]) -> list[str]:
+    """The lines without lists of other stories: runs of lines that are each the whole text of a
+    link and as long as a headline, with the label just before a run (its heading, "Related")."""
+    linked = [line in controls and not _is_tail_label(line) for line in lines]
+    drop: set[int] = set()
+    start = 0
+    while start < len(lines):
+        end = start
+        while end < len(lines) and linked[end]:
+            end += 1
+        if end - start >= MIN_LINK_LIST:
+            heading = start > 0 and _is_tail_label(lines[start - 1])
+            drop.update(range(start - heading, end))
+        start = end + 1
+    return [line for index, line in enumerate(lines) if index not in drop]
 
 
 def _tail_start(lines: list[str], controls: frozenset[str] | None) -> int:

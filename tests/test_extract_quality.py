@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 import trafilatura
+from lxml import html as lxml_html
 
 from newsmon.spiders.article_page import TRAFILATURA_OPTIONS, extract_article
 from newsmon.spiders.furniture import strip_furniture
+from newsmon.spiders.lead import restore_lead
 
 TEXTSET = Path(__file__).resolve().parent.parent / "bench" / "textset"
 CASES = {c["file"]: c for c in json.loads((TEXTSET / "cases.json").read_text("utf-8"))["pages"]}
@@ -145,3 +147,86 @@ def test_a_decorator_in_the_pages_code_is_not_taken_for_a_handle() -> None:
     assert strip_furniture("A sentence.\n@newsdesk\nAnother sentence.") == (
         "A sentence.\nAnother sentence."
     )
+
+
+def test_a_lead_paragraph_in_its_own_box_is_kept() -> None:
+    # the dateline and first paragraph sit in a "sourced paragraph" box that trafilatura's
+    # precise reading drops, while it keeps the paragraphs after it
+    name = "webarticle2text-page1.html.gz"
+    lead = "The train speeds out of the darkness of the channel tunnel"
+    assert lead not in trafilatura.extract(page(name), **TRAFILATURA_OPTIONS)
+    text = extract_article(page(name), url_of(name)).text
+    assert text.startswith("Beziers, France (CNN)The train speeds out")
+    assert text.split("\n")[1].startswith('"The migrants have come back, you know,"')
+
+
+def test_only_a_paragraph_styled_as_the_body_is_taken_for_its_lead() -> None:
+    body = "The council voted on Tuesday to close the old bridge to lorries from next month."
+    later = "Repairs are expected to cost 4.2 million euros, the council said in a statement."
+
+    def read(before: str) -> str:
+        html = (
+            f'<html><body><div>{before}<p class="body">{body}</p>'
+            f'<p class="body">{later}</p></div></body></html>'
+        )
+        return restore_lead(f"{body}\n{later}", lxml_html.fromstring(html), lambda _: False)
+
+    lead = "Lorries will have to make a detour of twelve kilometres, drivers were told."
+    assert read(f'<p class="body">{lead}</p>') == f"{lead}\n{body}\n{later}"
+    # a caption, a byline and a teaser before the body are set otherwise, or are not sentences
+    assert read(f'<p class="caption">{lead}</p>') == f"{body}\n{later}"
+    assert read('<p class="body">By Anna Berg, city reporter</p>') == f"{body}\n{later}"
+    teaser = f'<p class="body"><a href="/other">{lead}</a></p>'
+    assert read(teaser) == f"{body}\n{later}"
+    # the first body paragraph opens its wrapper: the lead is looked for before the wrapper
+    html = (
+        f'<html><body><div class="top"><p class="body">{lead}</p></div><div class="main">'
+        f'<p class="body">{body}</p><p class="body">{later}</p></div></body></html>'
+    )
+    tree = lxml_html.fromstring(html)
+    assert restore_lead(f"{body}\n{later}", tree, lambda _: False) == f"{lead}\n{body}\n{later}"
+    # two bare <div>s, or a shared utility class, say nothing of the content's style
+    html = (
+        f'<html><body><div><div class="cf tools">{lead}</div></div><div>'
+        f"<p>{body}</p><p>{later}</p></div></body></html>"
+    )
+    tree = lxml_html.fromstring(html)
+    assert restore_lead(f"{body}\n{later}", tree, lambda _: False) == f"{body}\n{later}"
+
+
+def test_a_teaser_card_for_another_story_is_left_out() -> None:
+    # a "next in this section" card (a linked headline and its first sentence) that
+    # trafilatura keeps before the body
+    name = "webarticle2text-page4.html.gz"
+    headline = "Syrian Kurdish PYD denounces Syria deal for 'de-escalation zones'"
+    assert trafilatura.extract(page(name), **TRAFILATURA_OPTIONS).startswith(headline)
+    text = extract_article(page(name), url_of(name)).text
+    assert headline not in text and "The Syrian Kurdish PYD party rejects" not in text
+    assert text.startswith("WASHINGTON Washington is working to push through contracts")
+
+
+def test_a_paywall_prompt_is_left_out() -> None:
+    name = "newspaper4k-japanese_article.html.gz"
+    prompt = "この記事は会員限定です。"
+    assert prompt in trafilatura.extract(page(name), **TRAFILATURA_OPTIONS)
+    text = extract_article(page(name), url_of(name)).text
+    assert prompt not in text
+    assert text.split("\n")[-1] == CASES[name]["body"].strip().split("\n")[-1].strip()
+    assert strip_furniture("The bridge closes.\nAlready a subscriber? Log in") == (
+        "The bridge closes."
+    )
+
+
+def test_a_list_of_other_stories_inside_the_text_is_left_out() -> None:
+    # "related stories" (Thai): a label and two linked headlines that trafilatura keeps between
+    # the body and the donation notice
+    name = "newspaper4k-thai_article.html.gz"
+    related = ("เรื่องที่เกี่ยวข้อง", "ลืออุ้ม อ.สุรชัย ผู้ลี้ภัยหายจากที่พัก 12 วันแล้ว")
+    kept = trafilatura.extract(page(name), **TRAFILATURA_OPTIONS).split("\n")
+    assert all(line in kept for line in related)
+    lines = extract_article(page(name), url_of(name)).text.split("\n")
+    assert not any(line in lines for line in related)
+    assert CASES[name]["body"].strip().split("\n")[-1].strip() in lines
+    # one linked line alone (a source, a document) stays
+    one = "A sentence.\nThe full report on the bridge repairs\nAnother sentence."
+    assert strip_furniture(one, frozenset({"The full report on the bridge repairs"})) == one
