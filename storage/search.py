@@ -37,7 +37,7 @@ from newsmon.storage.timeouts import StatementTimeout, postgres_timeout, stateme
 MATCH_START = "\x02"
 MATCH_END = "\x03"
 SNIPPET_WORDS = 24
-RANK_WINDOW = 2_000  # both backends rank at most this many (the newest) matches of a query
+RANK_WINDOW = 1_000  # both backends rank at most this many (the newest) matches of a query
 TITLE_WEIGHT = 10.0  # SQLite bm25 column weight of the title against the text's 1.0
 
 

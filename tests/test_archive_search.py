@@ -208,10 +208,10 @@ def test_ranks_the_newest_matches_of_a_very_common_query(database, archive) -> N
     assert [name for name in ranked(everything) if name != "kursk"] == found
 
 
-def test_by_default_the_newest_2000_matches_are_ranked(database: Database) -> None:
-    """An article stored before 2,000 newer matches is not found by a query they all match,
+def test_by_default_the_newest_1000_matches_are_ranked(database: Database) -> None:
+    """An article stored before 1,000 newer matches is not found by a query they all match,
     even with the query in its title (it would rank first); a narrower query still finds it."""
-    assert RANK_WINDOW == 2_000
+    assert RANK_WINDOW == 1_000
     first_seen = datetime(2024, 10, 1, tzinfo=UTC)
     with database.session() as session:
         session.execute(
