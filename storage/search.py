@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from newsmon.errors import NewsmonError
 from newsmon.storage.models import Article, ArticleTopic, Source
 from newsmon.storage.phrase_pairs import PAIRS_FUNCTION, pairs_query, query_lexemes, rank_query
-from newsmon.storage.snippets import build_snippet
+from newsmon.storage.snippets import TITLE_END, build_snippet, english_stem, porter_stem
 from newsmon.storage.timeouts import StatementTimeout, postgres_timeout, statement_timeout
 
 MATCH_START = "\x02"
@@ -182,7 +182,7 @@ def search_articles(
         postgres = session.get_bind().dialect.name == "postgresql"
         with statement_timeout(session, timeout, set_by_caller=postgres):
             if not postgres:
-                return _search_sqlite(session, fts5_match(groups), filters, limit, rank_window)
+                return _search_sqlite(session, groups, filters, limit, rank_window)
             return _search_postgres(session, query, filters, limit, rank_window, timeout)
     except StatementTimeout:
         raise QueryError(
@@ -230,8 +230,14 @@ _fts = sa.table("articles_fts", sa.column("rowid", sa.Integer))
 
 
 def _search_sqlite(
-    session: Session, match: str, filters: SearchFilters, limit: int, rank_window: int
+    session: Session,
+    groups: list[list[Term]],
+    filters: SearchFilters,
+    limit: int,
+    rank_window: int,
 ) -> list[SearchHit]:
+    match = fts5_match(groups)
+    lexemes = fts5_lexemes(groups)
     # One statement, so each filter's id set is built once. Rank inside the FTS table alone:
     # joining articles for every match would read each row's long text (the date columns come
     # after it). Filters are rowid sets answered from indexes; article columns and snippets are
@@ -255,23 +261,30 @@ def _search_sqlite(
         .limit(limit)
         .subquery("best")
     )
-    # snippet() re-reads the document, so it runs per kept hit (FTS5 seeks to the rowid)
-    snippet = (
-        sa.select(sa.func.snippet(fts, -1, MATCH_START, MATCH_END, "…", SNIPPET_WORDS))
-        .select_from(_fts)
-        .where(matches, _fts.c.rowid == best.c.id)
-        .correlate(best)
-        .scalar_subquery()
-    )
+    # the kept hits' title and text, for their snippets (storage.snippets, as on PostgreSQL)
     rows = session.execute(
-        sa.select(*_ARTICLE_COLUMNS, best.c.score, snippet.label("snippet"))
+        sa.select(*_ARTICLE_COLUMNS, best.c.score, Article.text)
         .select_from(best)
         .join(Article, Article.id == best.c.id)
         .outerjoin(Source, Source.id == Article.source_id)
         .order_by(best.c.score, best.c.id)
     ).all()
     # bm25 is lower-is-better; negate so that both backends report higher-is-better
-    return [_hit(row, -row.score, row.snippet or "") for row in rows]
+    return [
+        _hit(row, -row.score, _snippet(row.title, row.text, lexemes, porter_stem)) for row in rows
+    ]
+
+
+def fts5_lexemes(groups: list[list[Term]]) -> list[str]:
+    """The tokens FTS5's porter tokenizer makes of the query's words that are not excluded."""
+    words = (
+        word
+        for group in groups
+        for term in group
+        if not term.exclude
+        for word in re.findall(r"\w+", term.text.lower())
+    )
+    return list(dict.fromkeys(porter_stem(word) for word in words))
 
 
 def _rowid_filters(
@@ -503,10 +516,15 @@ def _search_statement(shape: _Shape) -> sa.Select[*tuple[Any, ...]]:
     )
 
 
-def _snippet(title: str | None, text: str | None, lexemes: list[str]) -> str:
-    """The snippet of a hit: from its title and text as one document, as `@@` reads them."""
-    document = f"{title or ''}\n{text or ''}"
-    return build_snippet(document, lexemes, SNIPPET_WORDS, MATCH_START, MATCH_END)
+def _snippet(
+    title: str | None,
+    text: str | None,
+    lexemes: list[str],
+    stem: Callable[[str], str] = english_stem,
+) -> str:
+    """The snippet of a hit: from its title and text as one document, as the index reads them."""
+    document = f"{title or ''}{TITLE_END}{text or ''}"
+    return build_snippet(document, lexemes, SNIPPET_WORDS, MATCH_START, MATCH_END, stem)
 
 
 # Migration 0010 indexes each article's block of ID_BLOCK_SIZE ids with its words, in

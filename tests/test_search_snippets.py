@@ -8,6 +8,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from archive_data import fill_archive
 
 from newsmon.storage import Database
 from newsmon.storage.models import Article
@@ -107,3 +108,38 @@ def test_postgres_snippets_mark_the_words_postgres_matches(database: Database, q
             )
             assert word.startswith(MATCH_START) == bool(stems & lexemes), (word, hit.snippet)
     assert MATCH_START in hit.snippet and len(words) <= SNIPPET_WORDS * 2
+
+
+@pytest.mark.parametrize(
+    ("query", "snippets"),
+    [
+        (
+            '"north korean" OR rain',
+            {
+                "seoul-rain": "<Rain> in Seoul — Heavy <rain> is expected in Seoul on Friday, "
+                "the weather agency said. Umbrellas advised.",
+                "pentagon-troops": "Pentagon: 10,000 <North> <Korean> troops in Russia — The "
+                "Pentagon said about 10,000 <North> <Korean> troops were in Russia, and the "
+                "number could rise to…",
+                "kursk": "<North> <Korean> troops arrive in Russia's Kursk region — South "
+                "Korea's spy agency said 12,000 <North> <Korean> soldiers had arrived in "
+                "Russia. They are training…",
+            },
+        ),
+        (
+            "soldier",  # "soldiers" in the text: stemmed as the backend's index does
+            {
+                "kursk": "…South Korea's spy agency said 12,000 North Korean <soldiers> had "
+                "arrived in Russia. They are training in the far east before moving to the…",
+            },
+        ),
+    ],
+)
+def test_both_backends_show_the_same_snippets(
+    database: Database, query: str, snippets: dict[str, str]
+) -> None:
+    fill_archive(database)
+    with database.session() as session:
+        hits = search_articles(session, query, limit=5)
+    found = {hit.url.rsplit("/", 1)[1]: hit.highlighted("<", ">") for hit in hits}
+    assert found == snippets
