@@ -10,7 +10,7 @@ lexeme `'front line'` per two lexemes at adjacent positions, taken from the same
 articles holding the pairs, and `@@` still decides, so results are the same as without it.
 
 rank_query reads the same tsquery text for ranking: its words that are not excluded, as
-alternatives.
+alternatives; query_lexemes gives those words for the snippets (storage.snippets).
 """
 
 from __future__ import annotations
@@ -63,6 +63,18 @@ def rank_query(tsquery_text: str) -> str | None:
     if not words or not all(word.exact for word in words):
         return None  # a prefix or weight mark (websearch_to_tsquery writes none): rank as asked
     return " | ".join(dict.fromkeys(_quoted(word.text or "") for word in words))
+
+
+def query_lexemes(tsquery_text: str) -> list[str]:
+    """The lexemes of the query's words that are not excluded (the words a snippet marks);
+    none for a form the parser does not know."""
+    try:
+        node = _Parser(tsquery_text).parse()
+    except ValueError:
+        return []
+    words: list[_Node] = []
+    _collect(node, words)
+    return list(dict.fromkeys(word.text or "" for word in words))
 
 
 def _collect(node: _Node, words: list[_Node]) -> None:

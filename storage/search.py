@@ -18,10 +18,10 @@ stored text); `SearchHit.highlighted(open, close)` swaps them for whatever the o
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,13 +30,14 @@ from sqlalchemy.orm import Session
 
 from newsmon.errors import NewsmonError
 from newsmon.storage.models import Article, ArticleTopic, Source
-from newsmon.storage.phrase_pairs import PAIRS_FUNCTION, pairs_query, rank_query
-from newsmon.storage.timeouts import StatementTimeout, statement_timeout
+from newsmon.storage.phrase_pairs import PAIRS_FUNCTION, pairs_query, query_lexemes, rank_query
+from newsmon.storage.snippets import TITLE_END, build_snippet, english_stem, porter_stem
+from newsmon.storage.timeouts import StatementTimeout, postgres_timeout, statement_timeout
 
 MATCH_START = "\x02"
 MATCH_END = "\x03"
 SNIPPET_WORDS = 24
-RANK_WINDOW = 2_000  # both backends rank at most this many (the newest) matches of a query
+RANK_WINDOW = 1_000  # both backends rank at most this many (the newest) matches of a query
 TITLE_WEIGHT = 10.0  # SQLite bm25 column weight of the title against the text's 1.0
 
 
@@ -178,10 +179,11 @@ def search_articles(
     groups = parse_query(query)
     filters = filters or SearchFilters()
     try:
-        with statement_timeout(session, timeout):
-            if session.get_bind().dialect.name == "sqlite":
-                return _search_sqlite(session, fts5_match(groups), filters, limit, rank_window)
-            return _search_postgres(session, query, filters, limit, rank_window)
+        postgres = session.get_bind().dialect.name == "postgresql"
+        with statement_timeout(session, timeout, set_by_caller=postgres):
+            if not postgres:
+                return _search_sqlite(session, groups, filters, limit, rank_window)
+            return _search_postgres(session, query, filters, limit, rank_window, timeout)
     except StatementTimeout:
         raise QueryError(
             f"search query {_shown(query)} took longer than {timeout:g}s and was stopped; "
@@ -189,22 +191,26 @@ def search_articles(
         ) from None
 
 
-def _postgres_filters(filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
-    """The filters as tests of an articles row (PostgreSQL keeps long texts out of line, so
-    reading a matching row's dates is cheap there)."""
+def _postgres_filters(shape: _Shape) -> list[sa.ColumnElement[bool]]:
+    """The filters the shape has, as tests of an articles row with bound parameters (PostgreSQL
+    keeps long texts out of line, so reading a matching row's dates is cheap there)."""
     clauses: list[sa.ColumnElement[bool]] = []
     date = sa.func.coalesce(Article.published_at, Article.first_seen_at)
-    if filters.topic is not None:
+    date_type = Article.__table__.c.published_at.type
+    if shape.topic:
         clauses.append(
             sa.exists().where(
-                ArticleTopic.article_id == Article.id, ArticleTopic.topic == filters.topic
+                ArticleTopic.article_id == Article.id,
+                ArticleTopic.topic == sa.bindparam("topic", type_=sa.Text),
             )
         )
-    if filters.source is not None:
-        clauses.append(
-            Article.source_id.in_(sa.select(Source.id).where(Source.name == filters.source))
-        )
-    clauses.extend(_date_range(date, filters.since, filters.until))
+    if shape.source:
+        named = Source.name == sa.bindparam("source", type_=sa.Text)
+        clauses.append(Article.source_id.in_(sa.select(Source.id).where(named)))
+    if shape.since:
+        clauses.append(date >= sa.bindparam("since", type_=date_type))
+    if shape.until:
+        clauses.append(date < sa.bindparam("until", type_=date_type))
     return clauses
 
 
@@ -224,8 +230,14 @@ _fts = sa.table("articles_fts", sa.column("rowid", sa.Integer))
 
 
 def _search_sqlite(
-    session: Session, match: str, filters: SearchFilters, limit: int, rank_window: int
+    session: Session,
+    groups: list[list[Term]],
+    filters: SearchFilters,
+    limit: int,
+    rank_window: int,
 ) -> list[SearchHit]:
+    match = fts5_match(groups)
+    lexemes = fts5_lexemes(groups)
     # One statement, so each filter's id set is built once. Rank inside the FTS table alone:
     # joining articles for every match would read each row's long text (the date columns come
     # after it). Filters are rowid sets answered from indexes; article columns and snippets are
@@ -249,23 +261,30 @@ def _search_sqlite(
         .limit(limit)
         .subquery("best")
     )
-    # snippet() re-reads the document, so it runs per kept hit (FTS5 seeks to the rowid)
-    snippet = (
-        sa.select(sa.func.snippet(fts, -1, MATCH_START, MATCH_END, "…", SNIPPET_WORDS))
-        .select_from(_fts)
-        .where(matches, _fts.c.rowid == best.c.id)
-        .correlate(best)
-        .scalar_subquery()
-    )
+    # the kept hits' title and text, for their snippets (storage.snippets, as on PostgreSQL)
     rows = session.execute(
-        sa.select(*_ARTICLE_COLUMNS, best.c.score, snippet.label("snippet"))
+        sa.select(*_ARTICLE_COLUMNS, best.c.score, Article.text)
         .select_from(best)
         .join(Article, Article.id == best.c.id)
         .outerjoin(Source, Source.id == Article.source_id)
         .order_by(best.c.score, best.c.id)
     ).all()
     # bm25 is lower-is-better; negate so that both backends report higher-is-better
-    return [_hit(row, -row.score, row.snippet or "") for row in rows]
+    return [
+        _hit(row, -row.score, _snippet(row.title, row.text, lexemes, porter_stem)) for row in rows
+    ]
+
+
+def fts5_lexemes(groups: list[list[Term]]) -> list[str]:
+    """The tokens FTS5's porter tokenizer makes of the query's words that are not excluded."""
+    words = (
+        word
+        for group in groups
+        for term in group
+        if not term.exclude
+        for word in re.findall(r"\w+", term.text.lower())
+    )
+    return list(dict.fromkeys(porter_stem(word) for word in words))
 
 
 def _rowid_filters(
@@ -341,59 +360,171 @@ def _date_range(
     return clauses
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What a PostgreSQL search statement holds; the values are its bound parameters, so each
+    shape's statement is built once (building it took ~4 ms of Python per search)."""
+
+    topic: bool
+    source: bool
+    since: bool
+    until: bool
+    phrase: bool  # the candidates come from the pair index
+    rank_words: bool  # ts_rank over the query's words as alternatives (else the query)
+    ranges: bool  # the newest matches are read range by range (else all of them)
+
+
 def _search_postgres(
-    session: Session, query: str, filters: SearchFilters, limit: int, rank_window: int
+    session: Session,
+    query: str,
+    filters: SearchFilters,
+    limit: int,
+    rank_window: int,
+    timeout: float,
 ) -> list[SearchHit]:
-    tsquery = sa.func.websearch_to_tsquery(ENGLISH, sa.literal(query, sa.Text))
-    # with the newest id, from the primary key (before plain index scans are turned off)
-    newest_id = sa.select(sa.func.max(Article.id)).scalar_subquery()
-    nodes, text, newest = session.execute(
-        sa.select(sa.func.numnode(tsquery), sa.cast(tsquery, sa.Text), newest_id)
+    # Two round trips (a round trip costs 1-3 ms on a busy machine): the first reads the
+    # query's tsquery (storage.phrase_pairs derives the phrase pairs and the rank's words from
+    # its text), the newest id (from the primary key, planned before plain index scans are
+    # turned off) and the settings it then changes for the transaction; the second finds the
+    # newest matches, ranks them, reads the kept hits' text for the snippets and puts the
+    # settings back.
+    row = session.execute(
+        _first_statement(), {"query": query, "timeout": postgres_timeout(timeout)[1]}
     ).one()
+    nodes, text, newest = row[:3]
+    # statement_timeout stays the transaction's own (as the caller's statement_timeout sets it)
+    restore = {f"restore{n}": value for n, value in enumerate(row[3 : 3 + len(_MATCHES_FROM_GIN)])}
     if nodes == 0:
+        session.execute(_restore_statement(), restore)
         raise QueryError(
             f"search query {query!r} holds only very common words (the, a, of…), "
             "which are not indexed; add a more specific word"
         )
+    pairs = pairs_query(text)
+    words = rank_query(text)
+    span = rank_window * FIRST_RANGE
+    shape = _Shape(
+        topic=filters.topic is not None,
+        source=filters.source is not None,
+        since=filters.since is not None,
+        until=filters.until is not None,
+        phrase=pairs is not None,
+        rank_words=words is not None,
+        ranges=newest is not None and span < newest,
+    )
+    values = {
+        "query": query,
+        "pairs": pairs,
+        "words": words,
+        "newest": newest,
+        "span": span,
+        "rank_window": rank_window,
+        "limit": limit,
+        **{name: getattr(filters, name) for name in ("topic", "source", "since", "until")},
+        **restore,
+    }
+    rows = session.execute(_search_statement(shape), values).all()
+    lexemes = query_lexemes(text)
+    return [_hit(row, float(row.score), _snippet(row.title, row.text, lexemes)) for row in rows]
+
+
+def _tsquery() -> sa.ColumnElement[Any]:
+    return sa.func.websearch_to_tsquery(ENGLISH, sa.bindparam("query", type_=sa.Text))
+
+
+@lru_cache(maxsize=1)
+def _first_statement() -> sa.Select[*tuple[Any, ...]]:
+    tsquery = _tsquery()
+    settings = {**_MATCHES_FROM_GIN, "statement_timeout": None}
+    # the subquery (OFFSET 0: not merged into the outer query) reads the settings' values
+    # before the outer list sets them; they apply from the next statement on
+    previous = (
+        sa.select(
+            *(sa.func.current_setting(name).label(f"s{n}") for n, name in enumerate(settings))
+        )
+        .offset(0)
+        .subquery("previous")
+    )
+    timeout = sa.bindparam("timeout", type_=sa.Text)
+    return sa.select(
+        sa.func.numnode(tsquery),
+        sa.cast(tsquery, sa.Text),
+        sa.select(sa.func.max(Article.id)).scalar_subquery(),
+        *previous.c,
+        *(
+            sa.func.set_config(name, timeout if value is None else value, True)
+            for name, value in settings.items()
+        ),
+    )
+
+
+def _restore_all() -> list[sa.ColumnElement[str]]:
+    """set_config of each planner setting back to its bound `restore<n>` value."""
+    return [
+        sa.func.set_config(name, sa.bindparam(f"restore{n}", type_=sa.Text), True)
+        for n, name in enumerate(_MATCHES_FROM_GIN)
+    ]
+
+
+@lru_cache(maxsize=1)
+def _restore_statement() -> sa.Select[*tuple[Any, ...]]:
+    return sa.select(*_restore_all())
+
+
+@lru_cache(maxsize=256)
+def _search_statement(shape: _Shape) -> sa.Select[*tuple[Any, ...]]:
+    """The search statement of a shape: the newest matches ranked, the best with their
+    columns, and the planner settings put back."""
+    tsquery = _tsquery()
     search: sa.ColumnClause[Any] = sa.literal_column("articles.search")
-    # ts_rank reads (and decompresses) each ranked match's stored tsvector, about 15 µs per
+    # ts_rank reads (and decompresses) each ranked match's stored tsvector, about 4-15 µs per
     # match: a query that matches more than rank_window articles ranks the newest rank_window
     # of them, as on SQLite. The GIN index finds the matches without reading their tsvectors
     # (plain words need no recheck); the heap rows it visits hold the filters' columns.
-    pairs = pairs_query(text)
-    words = rank_query(text)
-    rank_by = tsquery if words is None else sa.cast(sa.literal(words, sa.Text), TSQUERY)
+    words = sa.cast(sa.bindparam("words", type_=sa.Text), TSQUERY)
+    rank_by = words if shape.rank_words else tsquery
 
-    def matching(lowest_id: int | None) -> sa.Subquery:
-        """The matches passing the filters, with ids from lowest_id up when it is given."""
-        rows = sa.select(Article.id, search.label("search")).where(*_postgres_filters(filters))
-        if lowest_id is not None:
-            # the blocks from the index, then the exact id from the row (no tsvector read)
-            rows = rows.where(_id_block >= lowest_id // ID_BLOCK_SIZE, _id_plus_zero >= lowest_id)
-        if pairs is None:
+    def matching(ids: _IdRange) -> sa.Subquery:
+        """The matches passing the filters, with ids in the range."""
+        rows = sa.select(Article.id, search.label("search")).where(*_postgres_filters(shape))
+        # the blocks from the index, then the exact id from the row (no tsvector read)
+        if ids.lowest is not None:
+            rows = rows.where(_id_block >= ids.lowest // ID_BLOCK_SIZE, _id_plus_zero >= ids.lowest)
+        if ids.below is not None:
+            last = ids.below - 1
+            rows = rows.where(_id_block <= last // ID_BLOCK_SIZE, _id_plus_zero <= last)
+        if not shape.phrase:
             return rows.where(search.op("@@")(tsquery)).subquery("matching")
         # A phrase: the candidates are the articles holding its adjacent word pairs, from the
         # pair index (storage.phrase_pairs); `@@` then checks each. OFFSET 0 keeps `@@` out of
         # the index scan: ANDed with the word index, whose phrase matches need a recheck, it
         # would recheck the pairs too, computing each candidate's pairs again (~1 ms).
         pairs_of = getattr(sa.func, PAIRS_FUNCTION)(search)
-        candidates = (
-            rows.where(pairs_of.op("@@")(sa.cast(sa.literal(pairs, sa.Text), TSQUERY)))
-            .offset(0)
-            .subquery("candidates")
-        )
+        pairs = sa.cast(sa.bindparam("pairs", type_=sa.Text), TSQUERY)
+        candidates = rows.where(pairs_of.op("@@")(pairs)).offset(0).subquery("candidates")
         return (
             sa.select(candidates.c.id, candidates.c.search)
             .where(candidates.c.search.op("@@")(tsquery))
             .subquery("matching")
         )
 
-    with _planner_settings(session, _MATCHES_FROM_GIN):
-        lowest_id = _newest_matches_start(session, matching, newest, rank_window)
-        rows = session.execute(
-            _ranked_statement(matching(lowest_id), tsquery, rank_by, limit, rank_window)
-        ).all()
-    return [_hit(row, float(row.score), row.snippet) for row in rows]
+    recent = _newest_matches(matching, shape.ranges)
+    return (
+        _ranked_statement(recent, rank_by)
+        # a condition of no row, evaluated once as the statement starts (after it was planned)
+        .where(sa.select(sa.func.concat(*_restore_all())).scalar_subquery().is_not(None))
+    )
+
+
+def _snippet(
+    title: str | None,
+    text: str | None,
+    lexemes: list[str],
+    stem: Callable[[str], str] = english_stem,
+) -> str:
+    """The snippet of a hit: from its title and text as one document, as the index reads them."""
+    document = f"{title or ''}{TITLE_END}{text or ''}"
+    return build_snippet(document, lexemes, SNIPPET_WORDS, MATCH_START, MATCH_END, stem)
 
 
 # Migration 0010 indexes each article's block of ID_BLOCK_SIZE ids with its words, in
@@ -407,59 +538,77 @@ _id_block = sa.literal_column(f"articles.id / {ID_BLOCK_SIZE}", sa.Integer)
 _id_plus_zero = sa.literal_column("articles.id + 0", sa.Integer)
 
 
-def _newest_matches_start(
-    session: Session,
-    matching: Callable[[int | None], sa.Subquery],
-    newest: int | None,
-    rank_window: int,
-) -> int | None:
-    """The id of the rank_window-th newest match, or None when there are fewer matches.
-    Listing every match to keep the newest visits each one's row (~1 µs, 0.1 s for a word in
-    most of 100,000 articles): ask for the matches among the newest ids first, then among a
-    range as wide as the matches found so far say the window needs (with a margin), so a
-    common word is answered from a range a few times rank_window wide and a rare one from few
-    matches."""
-    span = rank_window * 4
-    while newest is not None and span < newest:
-        found = matching(newest - span + 1)
-        window = sa.select(found.c.id).order_by(found.c.id.desc()).limit(rank_window).subquery()
-        count, start = session.execute(sa.select(sa.func.count(), sa.func.min(window.c.id))).one()
-        if count == rank_window:
-            return int(start)
-        # 1.5 times the span the density so far needs; at least twice, at most 16 times as wide
-        span = int(span * min(16.0, max(2.0, 1.5 * rank_window / max(count, 1))))
-    return None
+@dataclass(frozen=True)
+class _IdRange:
+    """Article ids from `lowest` (when given) up to below `below` (when given)."""
+
+    lowest: sa.ColumnElement[int] | None = None
+    below: sa.ColumnElement[int] | None = None
 
 
-def _ranked_statement(
-    matching: sa.Subquery,
-    tsquery: sa.ColumnElement[Any],
-    rank_by: sa.ColumnElement[Any],
-    limit: int,
-    rank_window: int,
-) -> sa.Select[*tuple[Any, ...]]:
-    recent = (
-        sa.select(matching.c.id, matching.c.search)
-        .order_by(matching.c.id.desc())
+FIRST_RANGE = 4  # the first range: the newest FIRST_RANGE × rank_window ids
+WIDER_RANGES = 2  # ranges as wide as the matches found say, before the rest of the archive
+
+
+def _newest_matches(matching: Callable[[_IdRange], sa.Subquery], ranges: bool) -> sa.Subquery:
+    """The newest `rank_window` matches (id and tsvector). Listing every match to keep the
+    newest visits each one's row (~1 µs, 0.1 s for a word in most of 100,000 articles), so
+    with `ranges` the matches are read range by range, newest ids first, and a range is read
+    only while the ranges before it held fewer than rank_window matches: the newest `span` ids
+    (FIRST_RANGE × rank_window), then WIDER_RANGES ranges as much wider as the matches found so
+    far say the window needs (with a margin), then the rest. A common word is answered from
+    the first range, a rare one from all of its few matches; each match's row is visited
+    once."""
+    rank_window = sa.bindparam("rank_window", type_=sa.Integer)
+    newest = sa.bindparam("newest", type_=sa.Integer)
+    chosen: list[sa.Subquery | sa.CTE] = []
+    if not ranges:
+        chosen = [matching(_IdRange())]
+    else:
+        found: sa.ColumnElement[int] | None = None  # matches in the ranges so far
+        spanned: sa.ColumnElement[int] = sa.bindparam("span", type_=sa.Integer)
+        below: sa.ColumnElement[int] | None = None
+        for step in range(WIDER_RANGES + 2):
+            lowest = None if step > WIDER_RANGES else newest + 1 - spanned
+            rows = matching(_IdRange(lowest, below))
+            picked = sa.select(rows.c.id, rows.c.search)
+            if found is not None and below is not None:
+                # conditions of no row: evaluated once, and the range is not read when false
+                # (enough matches already, or the ranges before reached the first id)
+                picked = picked.where(found < rank_window, below > 1)
+            cte = picked.cte(f"range{step}").prefix_with("MATERIALIZED")
+            chosen.append(cte)
+            # the matches so far, counted once (a one-row CTE that every use reads)
+            total = sa.func.count() if found is None else sa.func.count() + found
+            counted = sa.select(total.label("n")).select_from(cte).cte(f"found{step}")
+            found = sa.select(counted.c.n).scalar_subquery()
+            # 1.5 times the span the density so far needs; at least twice, at most 16 times
+            factor = sa.func.least(
+                16.0, sa.func.greatest(2.0, 1.5 * rank_window / sa.func.greatest(found, 1))
+            )
+            below, spanned = lowest, sa.cast(sa.func.floor(spanned * factor), sa.Integer)
+    every = sa.union_all(*(sa.select(rows.c.id, rows.c.search) for rows in chosen)).subquery()
+    return (
+        sa.select(every.c.id, every.c.search)
+        .order_by(every.c.id.desc())
         .limit(rank_window)
         .subquery("recent")
     )
+
+
+def _ranked_statement(
+    recent: sa.Subquery, rank_by: sa.ColumnElement[Any]
+) -> sa.Select[*tuple[Any, ...]]:
     score = sa.func.ts_rank(recent.c.search, rank_by)
     best = (
         sa.select(recent.c.id, score.label("score"))
         .order_by(score.desc(), recent.c.id)
-        .limit(limit)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
         .subquery("best")
     )
-    # ts_headline re-parses the document, so it runs on the kept hits only
-    document = sa.func.coalesce(Article.title, "") + "\n" + sa.func.coalesce(Article.text, "")
-    options = (
-        f"StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords={SNIPPET_WORDS}, "
-        f'MinWords={SNIPPET_WORDS // 2}, MaxFragments=2, FragmentDelimiter=" … "'
-    )
-    headline = sa.func.ts_headline(ENGLISH, document, tsquery, sa.literal(options, sa.Text))
+    # the snippets are built from the kept hits' title and text (storage.snippets)
     return (
-        sa.select(*_ARTICLE_COLUMNS, best.c.score, headline.label("snippet"))
+        sa.select(*_ARTICLE_COLUMNS, best.c.score, Article.text)
         .select_from(best)
         .join(Article, Article.id == best.c.id)
         .outerjoin(Source, Source.id == Article.source_id)
@@ -480,27 +629,6 @@ _MATCHES_FROM_GIN = {
     "plan_cache_mode": "force_custom_plan",
     "max_parallel_workers_per_gather": "0",
 }
-
-
-@contextmanager
-def _planner_settings(session: Session, settings: dict[str, str]) -> Iterator[None]:
-    """Plan the block's statements with these settings, then put back the transaction's own
-    values (on an error the transaction's rollback puts them back)."""
-    names = list(settings)
-    # one round trip: the subquery (OFFSET 0: not merged into the outer query) reads the
-    # values before the outer list sets them
-    previous = (
-        sa.select(*(sa.func.current_setting(name).label(f"s{n}") for n, name in enumerate(names)))
-        .offset(0)
-        .subquery("previous")
-    )
-    set_all = [sa.func.set_config(name, value, True) for name, value in settings.items()]
-    values = session.execute(sa.select(*previous.c, *set_all)).one()[: len(names)]
-    yield
-    restore = [
-        sa.func.set_config(name, value, True) for name, value in zip(names, values, strict=True)
-    ]
-    session.execute(sa.select(*restore))
 
 
 def _hit(row: sa.Row[*tuple[Any, ...]], score: float, snippet: str) -> SearchHit:

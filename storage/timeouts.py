@@ -24,13 +24,21 @@ class StatementTimeout(NewsmonError):
     exit_code = EXIT_RUNTIME
 
 
+def postgres_timeout(seconds: float) -> tuple[str, str]:
+    """The PostgreSQL setting (name, value) that stops a statement after `seconds`."""
+    return "statement_timeout", f"{int(seconds * 1000)}"
+
+
 @contextmanager
-def statement_timeout(session: Session, seconds: float) -> Iterator[None]:
-    """Stop any statement of the block that runs longer than `seconds`: StatementTimeout."""
+def statement_timeout(
+    session: Session, seconds: float, set_by_caller: bool = False
+) -> Iterator[None]:
+    """Stop any statement of the block that runs longer than `seconds`: StatementTimeout.
+    `set_by_caller`: on PostgreSQL the block's first statement sets postgres_timeout(seconds)
+    itself for the transaction (one round trip fewer), and only errors are translated here."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            select(func.set_config("statement_timeout", f"{int(seconds * 1000)}", True))
-        )
+        if not set_by_caller:
+            session.execute(select(func.set_config(*postgres_timeout(seconds), True)))
         try:
             yield
         except OperationalError as exc:

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from newsmon.cli import main
 from newsmon.storage import Database
-from newsmon.storage.models import Article
+from newsmon.storage.models import Article, Source
 from newsmon.storage.phrase_pairs import pairs_query, rank_query
 from newsmon.storage.search import (
     MATCH_END,
@@ -208,10 +208,10 @@ def test_ranks_the_newest_matches_of_a_very_common_query(database, archive) -> N
     assert [name for name in ranked(everything) if name != "kursk"] == found
 
 
-def test_by_default_the_newest_2000_matches_are_ranked(database: Database) -> None:
-    """An article stored before 2,000 newer matches is not found by a query they all match,
+def test_by_default_the_newest_1000_matches_are_ranked(database: Database) -> None:
+    """An article stored before 1,000 newer matches is not found by a query they all match,
     even with the query in its title (it would rank first); a narrower query still finds it."""
-    assert RANK_WINDOW == 2_000
+    assert RANK_WINDOW == 1_000
     first_seen = datetime(2024, 10, 1, tzinfo=UTC)
     with database.session() as session:
         session.execute(
@@ -246,6 +246,55 @@ def test_the_window_holds_the_newest_matches_however_old_they_are(database: Data
 
 
 @pytest.mark.parametrize(
+    ("query", "filters", "rank_window"),
+    [
+        ("zeppelin", {}, 2),  # in the newest range
+        ("zeppelin", {"source": "wire"}, 3),  # wire's matches are rarer: wider ranges
+        ("zeppelin", {"until": datetime(2024, 10, 3, tzinfo=UTC)}, 2),  # only the oldest pass
+        ('"zeppelin hovered"', {}, 4),  # a phrase, from the pair index on PostgreSQL
+        ("airship", {}, 5),  # fewer matches than the window: every one of them
+    ],
+    ids=["newest", "source", "until", "phrase", "rare"],
+)
+def test_the_window_is_the_newest_filtered_matches_across_the_archive(
+    database: Database, query: str, filters: dict[str, object], rank_window: int
+) -> None:
+    """In an archive much larger than the window, with matches spread over it, the ranked
+    matches are exactly the newest rank_window that pass the filters (PostgreSQL reads them
+    range by range, newest ids first, then wider ranges, then the rest)."""
+    with database.session() as session:
+        wire = Source(name="wire", url="https://example.org/wire.xml", type="feed")
+        other = Source(name="other", url="https://example.org/other.xml", type="feed")
+        session.add_all([wire, other])
+        session.flush()
+        for n in range(400):
+            day = datetime(2024, 10, 1 + n // 20, tzinfo=UTC)
+            text = "Notice."
+            if n % 37 == 0:
+                text = "A zeppelin hovered over the town. " + "zeppelin " * (n % 5)
+            if n in (5, 390):
+                text = "An airship, not a zeppelin."
+            session.add(
+                Article(url=f"https://example.org/a{n}", title="Notice", text=text,
+                        source_id=(wire if n % 3 == 0 else other).id,
+                        published_at=day, first_seen_at=day)
+            )  # fmt: skip
+            session.flush()
+    with database.session() as session:
+        hits = search_articles(session, query, SearchFilters(**filters), 50, rank_window)  # type: ignore[arg-type]
+        source_names = {source.id: source.name for source in session.scalars(sa.select(Source))}
+        rows = session.execute(sa.select(Article).order_by(Article.id.desc())).scalars().all()
+        expected = [
+            row.url
+            for row in rows
+            if query.strip('"') in row.text.lower()
+            if filters.get("source") in (None, source_names[row.source_id])
+            if "until" not in filters or row.published_at < filters["until"]  # type: ignore[operator]
+        ][:rank_window]
+    assert expected and sorted(hit.url for hit in hits) == sorted(expected)
+
+
+@pytest.mark.parametrize(
     ("filters", "expected"),
     [
         ({"topic": "nk", "until": datetime(2024, 10, 26, tzinfo=UTC)}, ["front", "kursk"]),
@@ -273,6 +322,12 @@ def test_postgres_planner_settings_do_not_outlive_the_search(database, archive) 
     with database.session() as session:
         session.execute(sa.text("SET LOCAL plan_cache_mode = force_generic_plan"))
         assert ranked(search_articles(session, "kursk", limit=1)) == ["kursk"]
+        assert tuple(session.execute(settings).one()) == ("on", "force_generic_plan")
+        # put back by the statement that finds nothing too, and by a refused query
+        assert search_articles(session, "zeppelin") == []
+        assert tuple(session.execute(settings).one()) == ("on", "force_generic_plan")
+        with pytest.raises(QueryError, match="very common words"):
+            search_articles(session, "the of")
         assert tuple(session.execute(settings).one()) == ("on", "force_generic_plan")
 
 
