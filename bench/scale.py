@@ -12,6 +12,8 @@ either setup), peak RSS, and lag p50/p95/max (how late each poll started against
 previous start plus `every`; in the split setup the time a poll waits in the queue is part of it).
 The sources' last runs are seeded spread over one interval, as a daemon that has been running for a
 while has them, so the figures are the steady state rather than the first burst after a fresh start.
+`--until-polled` ends each row once every source has been polled ok (`--minutes` is then a cap):
+a smoke run that proves each setup polls, not a measurement (tests/test_scale_bench.py).
 
 Without `--workers` the daemon runs on SQLite. With it, every row of that N (the single
 `newsmon run` first, then the split setups) runs on a fresh PostgreSQL database the bench creates
@@ -211,12 +213,25 @@ def start(config: Path, log_path: Path, role: str | None) -> subprocess.Popen[by
         )
 
 
+def polled_ok(database: Database, since: datetime) -> int:
+    """How many sources have had an ok poll started since `since`."""
+    with database.session() as session:
+        return int(
+            session.execute(
+                select(sa.func.count(sa.distinct(CrawlRun.source_id))).where(
+                    CrawlRun.started_at >= since, CrawlRun.status == "ok"
+                )
+            ).scalar_one()
+        )
+
+
 def run_one(
     n: int, every: timedelta, minutes: float, site: str, work: Path,
-    workers: int | None, postgres: str | None,
+    workers: int | None, postgres: str | None, until_polled: bool = False,
 ) -> dict[str, float]:  # fmt: skip
     """One row: `workers` None is the single `newsmon run`; else a scheduler and that many
-    workers on a private redis-server. `postgres` an admin URL, or None for SQLite."""
+    workers on a private redis-server. `postgres` an admin URL, or None for SQLite.
+    `until_polled`: end the row early, once every source has been polled ok (a smoke run)."""
     label = "run" if workers is None else f"w{workers}"
     fresh = (
         FreshPostgres(postgres, f"newsmon_scale_{os.getpid()}_{n}_{label}") if postgres else None
@@ -239,8 +254,13 @@ def run_one(
     roots = [main, *crew]
     started = datetime.now(UTC)
     deadline = time.monotonic() + minutes * 60
+    # every source's first poll is due by then (its seeded last run plus `every`)
+    all_due = max(seeds.values()) + every
+    watch = Database(url) if until_polled else None
     peaks = Peaks()
     while time.monotonic() < deadline and all(p.poll() is None for p in roots):
+        if watch and datetime.now(UTC) >= all_due and polled_ok(watch, started) == n:
+            break
         stats = proc_stats()
         trees = {p.pid: tree(p.pid, stats) for p in roots}
         if broker:
@@ -263,6 +283,8 @@ def run_one(
             process.wait()
     if broker:
         broker.stop()
+    if watch:
+        watch.dispose()
     database = Database(url)
     with database.session() as session:
         rows = session.execute(
@@ -336,6 +358,10 @@ def main() -> None:
         help="also a scheduler and this many workers (e.g. 1 2 3), all rows on PostgreSQL",
     )  # fmt: skip
     parser.add_argument(
+        "--until-polled", action="store_true",
+        help="end each row once every source has been polled ok (--minutes is then the cap)",
+    )  # fmt: skip
+    parser.add_argument(
         "--postgres", default=os.environ.get("NEWSMON_TEST_POSTGRES", POSTGRES_ADMIN),
         help="admin URL of the PostgreSQL server the bench creates its databases on",
     )  # fmt: skip
@@ -370,7 +396,7 @@ def main() -> None:
     results = []
     for n in args.sources:
         for workers in [None, *args.workers]:
-            r = run_one(n, every, args.minutes, site, work, workers, postgres)
+            r = run_one(n, every, args.minutes, site, work, workers, postgres, args.until_polled)
             setup = "run" if workers is None else f"sched+{workers}w"
             print_row(setup, r)
             results.append((setup, r))

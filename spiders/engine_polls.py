@@ -163,6 +163,8 @@ class PollServer:
         shared = self.shared
         started_at = utcnow()
         shared.robots.now = started_at  # expiry of what this poll fetches
+        deadline = time.time() + timeout
+        timeout_message = f"stopped after the crawl timeout ({timeout:g}s)"
         context = CrawlContext(
             config,
             shared.database,
@@ -172,7 +174,7 @@ class PollServer:
             started_at,
             shared.robots,
             shared.budget,
-            deadline=time.time() + timeout,
+            deadline=deadline,
         )
         cut: list[str] = []
         crawlers: list[Any] = []
@@ -185,12 +187,18 @@ class PollServer:
                 crawler.signals.connect(_note_close_reason, signal=_spider_closed())
                 crawlers.append(crawler)
                 done.append(self.process.crawl(crawler, job=job))
-            timer = self.reactor.callLater(timeout, on_timeout)
+            # at the deadline the downloads are cut too (PollDeadline), not `timeout` after
+            # the jobs were opened
+            timer = self.reactor.callLater(max(0.0, deadline - time.time()), on_timeout)
             finished = DeferredList(done, consumeErrors=True)
 
             def close(results: Any) -> Any:
                 if timer.active():
                     timer.cancel()
+                if not cut and not self.interrupted and time.time() >= deadline:
+                    # its downloads ended at the deadline and the spiders closed before the
+                    # timer fired: the same cut, so the same `timeout`, not `failed`
+                    cut.append(timeout_message)
                 for ok, failure in results if isinstance(results, list) else []:
                     if not ok:  # the spider did not run (its run says interrupted)
                         log.error(
@@ -204,7 +212,7 @@ class PollServer:
             return finished.addBoth(close)
 
         def on_timeout() -> None:
-            cut.append(f"stopped after the crawl timeout ({timeout:g}s)")
+            cut.append(timeout_message)
             for crawler in crawlers:
                 _stop(crawler)
 

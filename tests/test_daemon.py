@@ -46,7 +46,7 @@ storage:
   url: {url}
 daemon:
   jitter: {jitter}
-  crawl_timeout: 10s
+  crawl_timeout: {crawl_timeout}
   crawl_memory_limit: 600MB
   heartbeat_every: 1s
   dispatch_every: 1s
@@ -58,8 +58,11 @@ def source(name: str, every: str = "1s") -> str:
     return f"  - {{name: {name}, url: http://127.0.0.1:9/{name}, type: feed, every: {every}}}\n"
 
 
-def daemon_config(url: str, sources: list[str], jitter: str = "0s", extra: str = "") -> str:
-    return DAEMON.format(url=url, jitter=jitter) + "sources:\n" + "".join(sources) + extra
+def daemon_config(
+    url: str, sources: list[str], jitter: str = "0s", extra: str = "", crawl_timeout: str = "10s"
+) -> str:
+    text = DAEMON.format(url=url, jitter=jitter, crawl_timeout=crawl_timeout)
+    return text + "sources:\n" + "".join(sources) + extra
 
 
 class DaemonProcess:
@@ -155,14 +158,20 @@ def newsmon_process(*args: str) -> subprocess.CompletedProcess[str]:
     return run_newsmon(*args, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(TESTS)}, timeout=60)
 
 
+HANG_TIMEOUT = 5  # seconds: the poll timeout that cuts hang-wire
+
+
 def test_crash_hang_and_memory_hog_end_only_their_own_run(
     write_config, tmp_path: Path, start_daemon
 ) -> None:
     url = f"sqlite:///{tmp_path / 'newsmon.db'}"
     names = ["ok-wire", "crash-wire", "hang-wire", "hog-wire"]
-    path = write_config(daemon_config(url, [source(name) for name in names]))
-    daemon = start_daemon(path, "--log-format", "json")
+    # a short poll timeout: the hang is cut twice in seconds (the crash and the hog end sooner)
+    sources = [source(name) for name in names]
+    path = write_config(daemon_config(url, sources, crawl_timeout=f"{HANG_TIMEOUT}s"))
+    # migrated before the daemon starts: two processes migrating one new SQLite file race
     database = Database.open(url)
+    daemon = start_daemon(path, "--log-format", "json")
     try:
 
         def each_failed_twice() -> bool:
@@ -172,8 +181,8 @@ def test_crash_hang_and_memory_hog_end_only_their_own_run(
                 and len(finished(database, "hog-wire", "failed")) >= 2
             )
 
-        # two 10 s timeouts and two engine restarts per failing source: 20-30 s idle, far more
-        # on a loaded 2-core machine (a wait on the condition, so an idle run ends early)
+        # two timeouts and two engine restarts per failing source: ~15 s idle, far more on a
+        # loaded 2-core machine (a wait on the condition, so an idle run ends early)
         wait_until(each_failed_twice, 150, "two runs of each failing crawl", daemon)
         ok_runs = len(finished(database, "ok-wire", "ok"))
         wait_until(
@@ -189,7 +198,7 @@ def test_crash_hang_and_memory_hog_end_only_their_own_run(
         hang = finished(database, "hang-wire", "timeout")[0]
         hog = finished(database, "hog-wire", "failed")[0]
         assert crash.message == "crashed: RuntimeError: spider exploded on crash-wire"
-        assert hang.message == "stopped after the crawl timeout (10s)"
+        assert hang.message == f"stopped after the crawl timeout ({HANG_TIMEOUT}s)"
         assert hog.message == "stopped: out of memory (crawl_memory_limit 600MB)"
         for name, source_runs in runs.items():  # no run of a source overlaps the one before
             done = [r for r in source_runs if r.finished_at is not None]
@@ -352,8 +361,8 @@ def test_sighup_reloads_a_good_config_and_keeps_the_old_one_on_a_bad(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'newsmon.db'}"
     path = write_config(daemon_config(url, [source("ok-first", "1s")]))
+    database = Database.open(url)  # migrated before the daemon starts (see above)
     daemon = start_daemon(path)
-    database = Database.open(url)
     try:
         wait_until(lambda: "ok-first" in runs_by_source(database), 30, "the first source", daemon)
         path.write_text(daemon_config(url, [source("ok-first", "1h"), source("ok-second", "1s")]))

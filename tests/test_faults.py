@@ -51,7 +51,7 @@ def through_proxy(url: str, proxy: TCPProxy) -> str:
 
 
 def daemon_file(tmp_path: Path, url: str, channels: str = "") -> Path:
-    text = DAEMON.format(url=url, jitter="0s") + "sources: []\n"
+    text = DAEMON.format(url=url, jitter="0s", crawl_timeout="10s") + "sources: []\n"
     if channels:
         text += "alerts:\n  retry_backoff: 1s\n  channels:\n" + channels
     path = tmp_path / "config.yaml"

@@ -78,7 +78,8 @@ def test_quantity_sets_report_assignment_accuracy(tmp_path: Path) -> None:
 
 
 def test_default_run_covers_every_set() -> None:
-    out = run()
+    # every set; the hostile input small (tests/test_figures_extract.py times it at full size)
+    out = run("--hostile-size", "40000")
     for name in (
         "figures-labelled.jsonl",
         "figures-quantulum3.jsonl",
@@ -89,4 +90,5 @@ def test_default_run_covers_every_set() -> None:
     ):
         assert name in out
     assert "written-for-eval test" in out
+    assert "random unicode     0.01 MB" in out and "0.04 MB" in out  # each hostile kind, sized
     assert "mistakes" not in out  # nothing listed without --errors

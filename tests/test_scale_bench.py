@@ -24,7 +24,10 @@ def scale(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
 def test_the_split_setup_polls_beside_newsmon_run(postgres_skip_reason: str | None) -> None:
     if postgres_skip_reason:
         pytest.skip(postgres_skip_reason)
-    result = scale("--sources", "10", "--every", "5s", "--minutes", "0.5", "--workers", "1")
+    # each row ends once every source has been polled ok (a minute at most)
+    result = scale(
+        "--sources", "10", "--every", "2s", "--minutes", "1", "--workers", "1", "--until-polled"
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     rows = {}
     for line in result.stdout.splitlines():

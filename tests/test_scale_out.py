@@ -1,6 +1,6 @@
 """Scale-out (spiders/poll_queue.py): `newsmon run --role scheduler|worker` as real processes,
 on a private redis-server (a free port, never the shared one), a fresh PostgreSQL database and a
-local news site whose article pages answer slowly, so a poll can be cut in the middle.
+local news site whose article pages can answer slowly, so a poll can be cut in the middle.
 
 - a worker SIGKILLed mid-poll: another worker redoes the poll after the visibility timeout; no
   article is stored twice and no alert is sent twice;
@@ -32,14 +32,21 @@ from tests.newsite.config import site_config
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = 6
-PAGE_DELAY = 1.0  # seconds per article page: a poll takes about ARTICLES * PAGE_DELAY
+# seconds per article page in the test that kills a worker mid-poll: its poll takes about
+# ARTICLES * PAGE_DELAY; the other tests need no slow pages
+PAGE_DELAY = 1.0
+# seconds: the killed worker's poll is handed out again after this. The redone poll (a fresh
+# crawl engine's start included, ~12 s on a loaded 2-core machine) must end within it, or it is
+# handed out once more: a third run
+VISIBILITY = 25.0
 
 
 class NewsSite:
-    """/feed.xml lists ARTICLES articles; each page answers after PAGE_DELAY and reports a
-    figure of the configured topic (North Korean troops in Russia)."""
+    """/feed.xml lists ARTICLES articles; each page answers after `page_delay` seconds and
+    reports a figure of the configured topic (North Korean troops in Russia)."""
 
-    def __init__(self) -> None:
+    def __init__(self, page_delay: float = 0.0) -> None:
+        self.page_delay = page_delay
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,7 +55,7 @@ class NewsSite:
                     body = site.feed().encode()
                     kind = "application/rss+xml"
                 elif self.path.startswith("/story-"):
-                    time.sleep(PAGE_DELAY)
+                    time.sleep(site.page_delay)
                     body = site.page(int(self.path[7:-5])).encode()
                     kind = "text/html; charset=utf-8"
                 else:
@@ -149,8 +156,9 @@ def site() -> Iterator[NewsSite]:
 
 
 def scale_config(
-    path: Path, database_url: str, broker: Broker, site: NewsSite, every: str = "2s"
-) -> Path:
+    path: Path, database_url: str, broker: Broker, site: NewsSite, every: str = "2s",
+    visibility: str = "25s",
+) -> Path:  # fmt: skip
     crawl = {"timeout": "30s", "retries": 0, "autothrottle": False, "obey_robots": False}
     crawl |= {"allow_private_addresses": True, "concurrency": 1}
     text = site_config(database_url, {"wire": ("feed", site.url + "/feed.xml")}, crawl,
@@ -158,7 +166,8 @@ def scale_config(
     alerts = json.dumps(str(path.with_name("alerts.jsonl")))
     text += (
         "daemon: {jitter: 0s, heartbeat_every: 1s, misfire_grace: 30s, dispatch_every: 1s, "
-        f"crawl_timeout: 20s, broker_visibility_timeout: 25s, broker_url: {broker.url}}}\n"
+        f"crawl_timeout: 20s, broker_visibility_timeout: {visibility}, "
+        f"broker_url: {broker.url}}}\n"
         "alerts:\n  channels:\n"
         f"    - {{name: out, type: file, path: {alerts}}}\n"
     )
@@ -236,7 +245,9 @@ def test_a_worker_killed_mid_poll_has_its_poll_redone_by_another_without_doubles
     tmp_path: Path, postgres_url: str, broker: Broker, site: NewsSite, start_role
 ) -> None:
     Database.open(postgres_url).dispose()
-    config = scale_config(tmp_path / "config.yaml", postgres_url, broker, site, every="1h")
+    site.page_delay = PAGE_DELAY
+    config = scale_config(tmp_path / "config.yaml", postgres_url, broker, site, every="1h",
+                          visibility=f"{VISIBILITY:g}s")  # fmt: skip
     scheduler = start_role(config, "scheduler")
     first = start_role(config, "worker")
     stored = select(func.count()).select_from(Article)
@@ -246,10 +257,11 @@ def test_a_worker_killed_mid_poll_has_its_poll_redone_by_another_without_doubles
     first.process.send_signal(signal.SIGKILL)
     first.process.wait()
     killed = time.monotonic()
+    site.page_delay = 0.0  # the redone poll need not be slow: it ends sooner after it starts
     second = start_role(config, "worker")
     wait_until(lambda: ok_runs(postgres_url) >= 1, 120, "the redone poll", second, scheduler)
-    # redone once the message became visible again (25 s), well before a second visibility
-    assert time.monotonic() - killed < 25 + 40
+    # redone once the message became visible again, well before a second visibility
+    assert time.monotonic() - killed < VISIBILITY + 40
     assert "redoing a poll whose worker died" in second.messages()
     statuses = count(postgres_url, select(func.count()).select_from(CrawlRun))
     assert statuses == 2  # the dead worker's run (closed) and the redone one
