@@ -19,8 +19,9 @@ YOUNG_THRESHOLD = 10_000
 
 @contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Within: what exists now is left out of collections (gc.freeze: it lives as long as the
-    crawl), and young collections run less often; both undone on the way out."""
+    """Within (or around the function it decorates): what exists now is left out of
+    collections (gc.freeze: it lives as long as the crawl), and young collections run less
+    often; both undone on the way out."""
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(YOUNG_THRESHOLD, *thresholds[1:])

@@ -204,6 +204,8 @@ def _quiet_scrapy_logs() -> None:
     logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
 
 
+# its setup (Scrapy's components, the database) and closing (alerts) collect less too
+@fewer_collections()
 def run_crawl(
     config: Config,
     source_names: Sequence[str] | None = None,
@@ -257,7 +259,6 @@ def run_crawl(
         with (
             _progress(jobs, context, show_progress),
             handle_stop_signals(interruption, process.stop, _stop_reactor),
-            fewer_collections(),
         ):
             process.start(install_signal_handlers=False)
     except BaseException as exc:  # recorded below as an interruption, then re-raised
