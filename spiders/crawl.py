@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from scrapy.spiders import Spider
 from newsmon.alerts.assess import assess_sources
 from newsmon.clock import utcnow
 from newsmon.config import Config, ConfigError, Source
+from newsmon.spiders.collector import fewer_collections
 from newsmon.spiders.interruption import Interruption, handle_stop_signals
 from newsmon.spiders.jobs import CrawlContext, SourceJob
 from newsmon.spiders.lifeline import start_worker
@@ -144,6 +146,9 @@ def crawl_settings(config: Config) -> Settings:
                 "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
             },
             "DOWNLOADER_MIDDLEWARES": {
+                # off with COOKIES_ENABLED already, but listed it is imported (tldextract with
+                # it, ~0.1 s of every crawl) before it says it is not configured
+                "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
                 "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
                 "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
                 "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
@@ -169,9 +174,25 @@ def extraction_pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["newsmon.spiders.reading"])
     # workers watch this process and exit with it (spiders/lifeline.py): no debris after kill -9
-    return ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=start_worker, initargs=(os.getpid(),)
     )
+    # the pool would start its workers at the first page read, which then waits ~2 s (the
+    # forkserver's imports, each worker's warm-up) with the cores idle: started now, that
+    # overlaps the crawl's own start (migration check, Scrapy, the source documents)
+    threading.Thread(
+        target=_start_workers, args=(pool, workers), name="newsmon-pool-start", daemon=True
+    ).start()
+    return pool
+
+
+def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
+    """Make the pool start its workers: it starts one per task submitted while none is idle."""
+    try:
+        for _ in range(workers):
+            pool.submit(os.getpid)
+    except RuntimeError:  # shut down already (a crawl over before its workers were up)
+        return
 
 
 def _quiet_scrapy_logs() -> None:
@@ -183,6 +204,8 @@ def _quiet_scrapy_logs() -> None:
     logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
 
 
+# its setup (Scrapy's components, the database) and closing (alerts) collect less too
+@fewer_collections()
 def run_crawl(
     config: Config,
     source_names: Sequence[str] | None = None,

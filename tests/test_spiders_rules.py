@@ -3,6 +3,7 @@ SimHash near-duplicates and when an article is requested again."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from newsmon.config import parse_config
 from newsmon.spiders.revisits import Known, decide_request
-from newsmon.spiders.simhash import MAX_DISTANCE, distance, resemblance, simhash
+from newsmon.spiders.simhash import MAX_DISTANCE, distance, resemblance, shingles, simhash
 from newsmon.spiders.topics import match_topics
 from newsmon.spiders.urls import looks_like_article, normalise_url
 from newsmon.storage.near_duplicates import block_keys, probe_keys
@@ -92,6 +93,26 @@ def test_simhash_finds_copies_not_neighbours() -> None:
     assert set(probe_keys(simhash(copy), MAX_DISTANCE)) & set(block_keys(simhash(story)))
     assert resemblance(story, copy) > 0.9 and resemblance(story, other) < 0.2
     assert simhash("too short to judge") is None
+
+
+def test_simhash_stays_what_the_archive_stored() -> None:
+    """Hashes stored by earlier crawls are compared with new ones: the value is still, bit by
+    bit, the majority over the 3-word shingles' 8-byte BLAKE2b digests, as a signed BIGINT."""
+    for text in [
+        " ".join(f"w{n % 89}y{n % 7}" for n in range(300)),
+        "North Korea has deployed about 3,500 troops to Russia, officials said. " * 8,
+        "Ünïcode wörds, 12,000 of them; punctuation - and CAPITALS too. " * 9,
+    ]:
+        found = shingles(text)
+        digests = [
+            int.from_bytes(hashlib.blake2b(one.encode(), digest_size=8).digest()) for one in found
+        ]
+        unsigned = sum(
+            1 << bit
+            for bit in range(64)
+            if 2 * sum(digest >> bit & 1 for digest in digests) > len(found)
+        )
+        assert simhash(text) == unsigned - (1 << 64) * (unsigned >> 63)
 
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
