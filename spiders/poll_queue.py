@@ -175,9 +175,13 @@ class QueueBackoff:
                 return
             self._paused = True
         destination = [hostname]
-        self.app.control.cancel_consumer(
-            POLL_QUEUE, destination=destination, reply=True, timeout=CONTROL_TIMEOUT
-        )
+        try:
+            self.app.control.cancel_consumer(
+                POLL_QUEUE, destination=destination, reply=True, timeout=CONTROL_TIMEOUT
+            )
+        except (redis.RedisError, OperationalError) as exc:
+            # the poll still goes back (never lost with its task); it may come back here once
+            log.warning("could not pause taking polls (%s)", type(exc).__name__)
         log.info("not taking polls for %gs: they go to workers with the scheduler's config",
                  self.backoff)  # fmt: skip
         resume = threading.Timer(self.backoff, self._resume, args=(destination,))
@@ -185,11 +189,18 @@ class QueueBackoff:
         resume.start()
 
     def _resume(self, destination: list[str]) -> None:
+        try:
+            self.app.control.add_consumer(
+                POLL_QUEUE, destination=destination, reply=True, timeout=CONTROL_TIMEOUT
+            )
+        except (redis.RedisError, OperationalError) as exc:
+            log.warning("could not resume taking polls (%s); trying again", type(exc).__name__)
+            retry = threading.Timer(CONTROL_TIMEOUT, self._resume, args=(destination,))
+            retry.daemon = True
+            retry.start()
+            return
         with self._lock:
             self._paused = False
-        self.app.control.add_consumer(
-            POLL_QUEUE, destination=destination, reply=True, timeout=CONTROL_TIMEOUT
-        )
 
 
 def _warn_while_running(daemon: Daemon, every: float, stop: threading.Event) -> None:
