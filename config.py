@@ -219,6 +219,9 @@ class PageSource(Source):
 
 # --- alert channels ------------------------------------------------------------------------------
 
+# what a poll's message is out beyond daemon.crawl_timeout: a worker's crawl engine starting
+# (first poll, or after a crash) before the poll's clock starts; 6.5 s was seen at load 7
+ENGINE_START_MARGIN = timedelta(seconds=10)
 MAX_SEND_TIMEOUT = timedelta(minutes=5)  # half the dispatcher's claim lease (alerts/dispatch.py)
 
 
@@ -394,12 +397,16 @@ class Config(Strict):
 
     @model_validator(mode="after")
     def _visibility_over_crawl(self) -> Config:
-        # a poll still running when its message becomes visible again would be run twice
-        if self.daemon.broker_visibility_timeout <= self.daemon.crawl_timeout:
+        # a poll still running when its message becomes visible again would be run twice; the
+        # message is out from its delivery, and a worker whose crawl engine is (re)starting
+        # starts the crawl_timeout clock only once the engine is ready
+        needed = self.daemon.crawl_timeout + ENGINE_START_MARGIN
+        if self.daemon.broker_visibility_timeout <= needed:
+            margin = int(ENGINE_START_MARGIN.total_seconds())
             raise _RefError(
                 ("daemon", "broker_visibility_timeout"),
-                "must be longer than daemon.crawl_timeout (a running poll would be handed out "
-                "again)",
+                f"must be longer than daemon.crawl_timeout + {margin}s, the crawl engine's "
+                "start-up (a running poll would be handed out again)",
             )
         return self
 

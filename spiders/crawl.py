@@ -61,6 +61,7 @@ from newsmon.storage.db import DryRunDatabase
 
 DUPLICATE_LOOKBACK = timedelta(days=30)  # copies are looked for among articles this recent
 REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+STOPPABLE_HANDLER = "newsmon.spiders.stopping.StoppableDownloadHandler"
 
 
 @dataclass
@@ -118,6 +119,8 @@ def crawl_settings(config: Config) -> Settings:
             "LOGSTATS_INTERVAL": 0,
             "STATS_DUMP": False,
             "TWISTED_REACTOR": REACTOR,
+            # Scrapy's HTTP/1.1 handler, its downloads cancellable by a stop signal (stopping.py)
+            "DOWNLOAD_HANDLERS": {"http": STOPPABLE_HANDLER, "https": STOPPABLE_HANDLER},
             "ITEM_PIPELINES": {"newsmon.spiders.pipeline.ArticlePipeline": 300},
             # items per response processed in parallel: an article page yields one item, and
             # Scrapy starts this many asyncio tasks per response (100 by default)
@@ -258,7 +261,7 @@ def run_crawl(
             process.crawl(crawler, job=job)
         with (
             _progress(jobs, context, show_progress),
-            handle_stop_signals(interruption, process.stop, _stop_reactor),
+            handle_stop_signals(interruption, lambda: _stop(process, context), _stop_reactor),
         ):
             process.start(install_signal_handlers=False)
     except BaseException as exc:  # recorded below as an interruption, then re-raised
@@ -317,6 +320,12 @@ def close_jobs(
 
 def _note_close_reason(spider: Spider, reason: str) -> None:
     spider.job.closed_reason = reason  # type: ignore[attr-defined]
+
+
+def _stop(process: CrawlerProcess, context: CrawlContext) -> None:
+    """The first stop signal: Scrapy's graceful stop, without waiting for the queued downloads."""
+    context.downloads.stop(process.crawlers)
+    process.stop()
 
 
 def _stop_reactor() -> None:

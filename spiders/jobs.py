@@ -10,6 +10,7 @@ from datetime import datetime
 from newsmon.config import Config, Source
 from newsmon.spiders.robots import RobotsCache
 from newsmon.spiders.simhash import SimhashIndex
+from newsmon.spiders.stopping import Downloads
 from newsmon.spiders.throttle import ConcurrencyBudget
 from newsmon.storage import Database
 from newsmon.storage.crawls import RunCounts
@@ -34,6 +35,7 @@ class CrawlContext:
     # article URLs some source already requested in this crawl: two sources listing the same
     # article (a feed and a sitemap) cost one download
     requested: set[str] = field(default_factory=set)
+    downloads: Downloads = field(default_factory=Downloads)  # cut at once by a stop signal
 
 
 @dataclass

@@ -12,7 +12,8 @@
   before the poll is redone; articles are upserted by canonical URL and alerts are decided in the
   store's transaction, so a redone poll stores nothing twice and alert dispatch keeps its leases.
 - A worker whose config differs from the scheduler's (another fingerprint) refuses the poll with
-  one log line and gives the message back for a worker with the right config.
+  one log line, stops consuming polls for REFUSE_BACKOFF (`QueueBackoff`), and only then gives the
+  message back, so a worker with the right config takes it at once.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import contextlib
 import hashlib
 import logging
 import threading
-import time
 import uuid
 from typing import Any
 
@@ -44,7 +44,11 @@ log = logging.getLogger("newsmon.queue")
 POLL_TASK = "newsmon.poll"
 POLL_QUEUE = "newsmon.polls"
 MARKER_PREFIX = "newsmon:poll:"  # + source name: a poll of it is queued or running
-REFUSE_PAUSE = 2.0  # a refusing worker waits before giving the poll back (no hot bounce)
+# a worker that refuses a poll stops consuming for this long: the poll goes to a worker with
+# the scheduler's config at once, instead of bouncing back to this one; then it looks again (the
+# scheduler may have been given this worker's config meanwhile)
+REFUSE_BACKOFF = 60.0
+CONTROL_TIMEOUT = 5.0  # seconds for the worker's own consumer to answer a cancel or add
 ACK_WAKE_EVERY = 0.05  # seconds: how soon a finished poll is acknowledged
 
 
@@ -153,6 +157,52 @@ def restore_lost_polls(app: Celery, every: float, stop: threading.Event) -> None
         connection.release()
 
 
+class QueueBackoff:
+    """A refusing worker's pause: its consumer of the poll queue is cancelled (through Celery's
+    remote control, addressed to this worker only, so the worker's own event loop does it) and
+    added again after REFUSE_BACKOFF."""
+
+    def __init__(self, app: Celery, backoff: float = REFUSE_BACKOFF) -> None:
+        self.app = app
+        self.backoff = backoff
+        self._lock = threading.Lock()
+        self._paused = False
+
+    def pause(self, hostname: str) -> None:
+        """Stop consuming now (returns once the consumer is cancelled); resume after `backoff`."""
+        with self._lock:
+            if self._paused:
+                return
+            self._paused = True
+        destination = [hostname]
+        try:
+            self.app.control.cancel_consumer(
+                POLL_QUEUE, destination=destination, reply=True, timeout=CONTROL_TIMEOUT
+            )
+        except (redis.RedisError, OperationalError) as exc:
+            # the poll still goes back (never lost with its task); it may come back here once
+            log.warning("could not pause taking polls (%s)", type(exc).__name__)
+        log.info("not taking polls for %gs: they go to workers with the scheduler's config",
+                 self.backoff)  # fmt: skip
+        resume = threading.Timer(self.backoff, self._resume, args=(destination,))
+        resume.daemon = True
+        resume.start()
+
+    def _resume(self, destination: list[str]) -> None:
+        try:
+            self.app.control.add_consumer(
+                POLL_QUEUE, destination=destination, reply=True, timeout=CONTROL_TIMEOUT
+            )
+        except (redis.RedisError, OperationalError) as exc:
+            log.warning("could not resume taking polls (%s); trying again", type(exc).__name__)
+            retry = threading.Timer(CONTROL_TIMEOUT, self._resume, args=(destination,))
+            retry.daemon = True
+            retry.start()
+            return
+        with self._lock:
+            self._paused = False
+
+
 def _warn_while_running(daemon: Daemon, every: float, stop: threading.Event) -> None:
     while not stop.wait(every):
         daemon.warn_if_behind()
@@ -232,6 +282,7 @@ def run_worker(
     markers = _markers(config)
     refused: set[str] = set()
     refused_lock = threading.Lock()
+    backoff = QueueBackoff(app)
 
     @app.task(name=POLL_TASK, bind=True)
     def poll(task: Any, source_name: str, crawl_id: str, scheduler_fingerprint: str) -> None:
@@ -246,7 +297,8 @@ def run_worker(
                     "scheduler's (%s); deploy the same config.yaml to every machine and restart",
                     fingerprint, scheduler_fingerprint, extra=context,
                 )  # fmt: skip
-            time.sleep(REFUSE_PAUSE)
+            # not consuming before the message goes back: it cannot come back here
+            backoff.pause(task.request.hostname)
             raise Reject("config fingerprint differs", requeue=True)
         # a run of this source still `running` was left by a worker that died with this poll
         # (the marker lets only one poll of a source be queued or running at a time)

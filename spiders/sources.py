@@ -31,6 +31,7 @@ from newsmon.spiders.failures import failure_kind
 from newsmon.spiders.jobs import SourceJob
 from newsmon.spiders.reach import SAME_ORIGIN, on_origin
 from newsmon.spiders.revisits import Known, decide_request
+from newsmon.spiders.stopping import CrawlStopped
 from newsmon.spiders.urls import looks_like_article, normalise_url
 from newsmon.storage import articles as article_rows
 from newsmon.storage.models import Article, SkippedArticle
@@ -139,6 +140,8 @@ class SourceSpider(scrapy.Spider):
         yield from getattr(self, reader)(response)
 
     def source_failed(self, failure: Failure) -> None:
+        if isinstance(failure.value, CrawlStopped):
+            return  # cut by a stop signal: the run is `interrupted`, read again next time
         kind, description = failure_kind(failure)
         self.source_error(kind, _failed_request(failure).url, description)
 
@@ -254,6 +257,8 @@ class SourceSpider(scrapy.Spider):
         )
 
     def article_failed(self, failure: Failure) -> None:
+        if isinstance(failure.value, CrawlStopped):
+            return  # cut by a stop signal: not stored, so fetched by the next crawl
         kind, description = failure_kind(failure)
         self._count_error(kind, _failed_request(failure).url, description)
 

@@ -17,6 +17,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy.utils.httpobj import urlparse_cached
 
+from newsmon.spiders.stopping import CrawlStopped, Downloads
+
 HOLDS = "newsmon_slots"  # request.meta key: the slots this request holds
 
 
@@ -38,7 +40,9 @@ class ConcurrencyBudget:
 
 class SharedConcurrency:
     def __init__(self, crawler: Crawler) -> None:
-        self.budget: ConcurrencyBudget = crawler.spider.job.context.budget  # type: ignore[union-attr]
+        context = crawler.spider.job.context  # type: ignore[union-attr]
+        self.budget: ConcurrencyBudget = context.budget
+        self.downloads: Downloads = context.downloads
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -53,6 +57,11 @@ class SharedConcurrency:
             host.release()
             raise
         request.meta[HOLDS] = (host, everything)
+        try:
+            self.downloads.check(request)  # a request that waited for a slot past a stop
+        except CrawlStopped:
+            self._release(request)
+            raise
 
     def process_response(self, request: Request, response: Response) -> Response:
         self._release(request)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,6 +72,28 @@ def _simhash_distance(a: int, b: int) -> int:
 MIGRATION_LOCK = 0x6E6D_6D69  # "nmmi": an advisory lock key of its own, not the daemon's
 
 
+@contextmanager
+def _sqlite_migration_lock(url: str) -> Iterator[None]:
+    """SQLite's MIGRATION_LOCK: an exclusive flock on `<database file>.migrate.lock`, held while
+    a process checks and migrates, so processes opening one new file at once (`newsmon run` and
+    `newsmon crawl` on a fresh install) migrate one after another and the next finds it at head.
+    Not the daemon's `.lock`: a crawl must migrate while a daemon holds that one."""
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        yield
+        return
+    if name.startswith("file:"):
+        yield  # a URI names no plain file to put a lock beside
+        return
+    fd = os.open(name + ".migrate.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits for another process's migration to end
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 class Database:
     """One archive: an engine plus a session factory. Pass it to whatever needs storage."""
 
@@ -115,6 +139,10 @@ class Database:
 
     def upgrade(self, revision: str = "head") -> tuple[str | None, str | None]:
         """Apply pending migrations; returns (revision before, revision after)."""
+        with _sqlite_migration_lock(self.url):
+            return self._upgrade(revision)
+
+    def _upgrade(self, revision: str) -> tuple[str | None, str | None]:
         try:
             before = self.current_revision()
             if before != self.head_revision() or revision != "head":

@@ -169,9 +169,9 @@ def test_crash_hang_and_memory_hog_end_only_their_own_run(
     # a short poll timeout: the hang is cut twice in seconds (the crash and the hog end sooner)
     sources = [source(name) for name in names]
     path = write_config(daemon_config(url, sources, crawl_timeout=f"{HANG_TIMEOUT}s"))
-    # migrated before the daemon starts: two processes migrating one new SQLite file race
-    database = Database.open(url)
     daemon = start_daemon(path, "--log-format", "json")
+    # opened (so migrated) while the daemon migrates the same new file: they take turns
+    database = Database.open(url)
     try:
 
         def each_failed_twice() -> bool:
@@ -361,8 +361,8 @@ def test_sighup_reloads_a_good_config_and_keeps_the_old_one_on_a_bad(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'newsmon.db'}"
     path = write_config(daemon_config(url, [source("ok-first", "1s")]))
-    database = Database.open(url)  # migrated before the daemon starts (see above)
     daemon = start_daemon(path)
+    database = Database.open(url)  # while the daemon migrates the same new file (see above)
     try:
         wait_until(lambda: "ok-first" in runs_by_source(database), 30, "the first source", daemon)
         path.write_text(daemon_config(url, [source("ok-first", "1h"), source("ok-second", "1s")]))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.config import Config
+from newsmon.config import Config, ConfigError, parse_config
 from newsmon.spiders.poll_queue import make_queue_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,3 +88,20 @@ def test_a_busy_worker_takes_the_next_poll_as_soon_as_one_ends(
     # 5 rounds of 0.3 s: about 1.5 s from the first end to the last when each slot is refilled
     # at once; acknowledged in batches (the loop waking every ~2 s) it took about 8 s
     assert max(ends) - min(ends) < 4.0
+
+
+def test_the_visibility_timeout_covers_the_engine_start_up_as_well_as_the_poll(
+    tmp_path: Path,
+) -> None:
+    # a redone poll took 21.5 s with crawl_timeout 15 s (a fresh crawl engine started first): a
+    # visibility timeout just over crawl_timeout handed the running poll to a second worker
+    def config(crawl_timeout: str, visibility: str) -> str:
+        return (
+            f"daemon: {{crawl_timeout: {crawl_timeout}, broker_visibility_timeout: {visibility}, "
+            "broker_url: redis://127.0.0.1:1/0}\n"
+        )
+
+    with pytest.raises(ConfigError, match=r"crawl_timeout \+ 10s, the crawl engine's start-up"):
+        parse_config(config("15s", "22s"), tmp_path / "config.yaml", {})
+    accepted = parse_config(config("15s", "26s"), tmp_path / "config.yaml", {})
+    assert accepted.daemon.broker_visibility_timeout.total_seconds() == 26

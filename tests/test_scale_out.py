@@ -166,7 +166,8 @@ def scale_config(
     alerts = json.dumps(str(path.with_name("alerts.jsonl")))
     text += (
         "daemon: {jitter: 0s, heartbeat_every: 1s, misfire_grace: 30s, dispatch_every: 1s, "
-        f"crawl_timeout: 20s, broker_visibility_timeout: {visibility}, "
+        # crawl_timeout + 10 s (a crawl engine's start) must stay under the visibility timeout
+        f"crawl_timeout: 14s, broker_visibility_timeout: {visibility}, "
         f"broker_url: {broker.url}}}\n"
         "alerts:\n  channels:\n"
         f"    - {{name: out, type: file, path: {alerts}}}\n"
@@ -323,9 +324,12 @@ def test_a_worker_with_another_config_refuses_polls_in_one_line(
     assert len(refusing) == 1
     assert "differs from the scheduler's" in refusing[0]
     assert count(postgres_url, select(func.count()).select_from(CrawlRun)) == 0
-    # a worker with the scheduler's config takes the poll that was refused
+    # a worker with the scheduler's config takes the poll that was refused: the refusing worker
+    # stopped consuming before giving it back, so it is not bounced back to it meanwhile
     good = start_role(config, "worker")
     wait_until(lambda: ok_runs(postgres_url) >= 1, 120, "a poll by the right worker", good)
+    assert sum(m.startswith("not taking polls for") for m in worker.messages()) == 1
+    assert sum(m.startswith("refusing polls") for m in worker.messages()) == 1
 
 
 def test_workers_reconnect_after_the_broker_restarts(

@@ -101,8 +101,7 @@ def test_an_interrupted_crawl_loses_nothing(
     database = Database.open(database_url)  # migrated before the crawl, so it can be locked
     try:
         # slow enough that the signal (sent within ~0.1 s of what the stage waits for) lands
-        # before the next article answers; a graceful stop still fetches every article already
-        # queued, so each second here costs ARTICLES seconds
+        # before the next article answers (the stop cuts the queued and in-flight downloads)
         site.article_delay = {"listing fetched": 1.0}.get(stage, 0.5)
         process = start_newsmon(
             "--config",
@@ -152,5 +151,57 @@ def test_an_interrupted_crawl_loses_nothing(
         assert versions == ARTICLES  # each article stored exactly once
         assert last is not None and last.status == "ok"
         assert last.new_articles == ARTICLES - first_crawl
+    finally:
+        database.dispose()
+
+
+ARTICLE_SECONDS = 4.0  # each article page's answer: a stop that waited would take ~30 s
+
+
+def test_a_stop_signal_cuts_the_queued_and_in_flight_downloads(
+    site: NewsSite, tmp_path: Path, database_url: str
+) -> None:
+    # Scrapy's graceful stop used to download every article already queued (one at a time
+    # here) before the crawl could exit: Ctrl-C took "articles left × page time"
+    config = tmp_path / "config.yaml"
+    sources = {"rss": ("feed", site.url("/feeds/rss.xml"))}
+    config.write_text(site_config(database_url, sources, SLOW), encoding="utf-8")
+    database = Database.open(database_url)
+    try:
+        site.article_delay = ARTICLE_SECONDS
+        process = start_newsmon(
+            "--config",
+            config,
+            "crawl",
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        wait_until(lambda: article_hits(site) >= 1, "the first article request")
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        took = time.monotonic() - signalled
+        assert process.returncode == 130, err
+        assert "Traceback" not in err and "Unhandled" not in err, err
+        # one article in flight (one per site), cut before its answer; none of the queued sent
+        assert article_hits(site) == 1
+        # far below the (ARTICLES - 1) * ARTICLE_SECONDS a stop that waited for them took
+        assert took < (ARTICLES - 1) * ARTICLE_SECONDS / 2, took
+        with database.session() as session:
+            run = session.scalars(select(CrawlRun)).one()
+            assert (run.status, run.new_articles, run.errors) == ("interrupted", 0, 0)
+            assert session.scalars(select(Source.etag)).one() is None
+
+        site.article_delay = 0.0
+        again = crawl(config)
+        assert again.returncode == 0, again.stderr
+        with database.session() as session:
+            paths = session.scalars(select(Article.url)).all()
+            versions = session.scalar(select(func.count()).select_from(ArticleVersion))
+        assert sorted("/" + url.split("/", 3)[3] for url in paths) == sorted(
+            story.path for story in site.stories()
+        )
+        assert versions == ARTICLES  # each article stored exactly once
     finally:
         database.dispose()

@@ -3,8 +3,12 @@ an upgrade of a current database is a no-op, datetimes come back in UTC, FTS is 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -50,6 +54,47 @@ def test_processes_migrating_a_new_database_at_once_all_start(database_url: str)
     assert {db.current_revision() for db in databases} == {databases[0].head_revision()}
     for database in databases:
         database.dispose()
+
+
+# each process waits for the go file, then opens (and so migrates) the archive, as every command
+# does at start: they reach the migration within milliseconds of each other
+OPEN_WHEN_TOLD = """
+import os, sys, time
+from newsmon.storage import Database
+url, go = sys.argv[1], sys.argv[2]
+while not os.path.exists(go):
+    time.sleep(0.001)
+Database.open(url).dispose()
+"""
+
+
+def test_processes_opening_a_new_sqlite_file_at_once_all_start(tmp_path: Path) -> None:
+    # `newsmon run` and `newsmon crawl` started together on a fresh install: without the
+    # migration lock file one of them failed with "table daemon_state already exists"
+    url = f"sqlite:///{tmp_path / 'newsmon.db'}"
+    go = tmp_path / "go"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_WHEN_TOLD, url, str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    time.sleep(3)  # every process has imported newsmon and is polling for the go file
+    go.touch()
+    failures = []
+    for process in processes:
+        _, stderr = process.communicate(timeout=120)
+        if process.returncode != 0:
+            failures.append(stderr.strip().splitlines()[-1])
+    assert failures == []
+    database = Database.open(url, upgrade=False)
+    with database.engine.connect() as connection:
+        versions = connection.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    assert [row[0] for row in versions] == [database.head_revision()]
+    database.dispose()
 
 
 def test_models_match_migrations(database: Database) -> None:
