@@ -256,6 +256,8 @@ def test_a_hung_source_is_cut_by_the_poll_timeout_and_the_engine_keeps_going(
     assert hung[0].message == "stopped after the crawl timeout (2s)"
     # its download is cut at the same deadline, yet every cut poll is `timeout`, not `failed`
     ended = [run for run in runs(config)["hung"] if run.finished_at is not None]
-    assert {run.status for run in ended} == {"timeout"}
+    assert {run.status for run in ended} == {"timeout"}, [
+        (r.status, r.message, r.started_at, r.finished_at) for r in ended
+    ]
     assert len(daemon.engine_pids()) == 1  # the engine was never replaced
     assert daemon.stop() == 0
