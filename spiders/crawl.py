@@ -173,7 +173,8 @@ def worker_count(config: Config) -> int:
     return config.crawl.extract_workers or os.cpu_count() or 1
 
 
-def extraction_pool(workers: int) -> ProcessPoolExecutor:
+def extraction_pool(workers: int, *, start_now: bool = True) -> ProcessPoolExecutor:
+    """The crawl's extraction workers; `start_now=False` leaves them to the first page read."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["newsmon.spiders.reading"])
     # workers watch this process and exit with it (spiders/lifeline.py): no debris after kill -9
@@ -183,9 +184,10 @@ def extraction_pool(workers: int) -> ProcessPoolExecutor:
     # the pool would start its workers at the first page read, which then waits ~2 s (the
     # forkserver's imports, each worker's warm-up) with the cores idle: started now, that
     # overlaps the crawl's own start (migration check, Scrapy, the source documents)
-    threading.Thread(
-        target=_start_workers, args=(pool, workers), name="newsmon-pool-start", daemon=True
-    ).start()
+    if start_now:
+        threading.Thread(
+            target=_start_workers, args=(pool, workers), name="newsmon-pool-start", daemon=True
+        ).start()
     return pool
 
 

@@ -64,7 +64,9 @@ class _Shared:
 
     def __init__(self, config: Config) -> None:
         self.database = Database.open(config.storage.url, upgrade=False)
-        self.pool = extraction_pool(worker_count(config))
+        # most of a daemon's polls answer 304 and read no page: its workers (~130 MB each)
+        # start at the first page read, not with the engine
+        self.pool = extraction_pool(worker_count(config), start_now=False)
         self.ingest_thread = ThreadPoolExecutor(1, thread_name_prefix="newsmon-ingest")
         now = utcnow()
         with self.database.session() as session:

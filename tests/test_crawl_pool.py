@@ -45,6 +45,22 @@ def test_the_extraction_pool_starts_its_workers_before_any_page_is_read() -> Non
         pool.shutdown(wait=True)
 
 
+def test_the_daemons_pool_starts_no_worker_until_a_page_is_read() -> None:
+    # the long-lived engine's pool: a daemon whose polls answer 304 keeps no idle workers
+    pool = extraction_pool(2, start_now=False)
+    try:
+
+        def workers() -> set[int]:  # this process -> its forkserver -> the workers
+            return {w for child in _children(os.getpid()) for w in _children(child)}
+
+        time.sleep(2)  # an eager pool has its workers by now (the forkserver may be up already)
+        assert workers() == set()
+        worker = pool.submit(os.getpid).result(timeout=60)  # the first page starts them
+        assert worker in workers()
+    finally:
+        pool.shutdown(wait=True)
+
+
 def test_the_collector_is_given_back_as_it_was_even_after_an_error() -> None:
     before = gc.get_threshold()
     with pytest.raises(RuntimeError), fewer_collections():
