@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from cli_process import start_newsmon
+from cli_process import CommandProcess, start_newsmon
 from sqlalchemy import func, select
 
 from newsmon.storage import Database
@@ -84,6 +84,18 @@ def write_lock(database_url: str) -> Iterator[Callable[[], None]]:
         release()
 
 
+def start_crawl(config: Path) -> CommandProcess:
+    """`newsmon crawl` on this config as a process of its own, to be signalled."""
+    return start_newsmon(
+        "--config",
+        config,
+        "crawl",
+        cwd=config.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
 @pytest.mark.parametrize(
     ("stage", "signum"),
     [
@@ -103,14 +115,7 @@ def test_an_interrupted_crawl_loses_nothing(
         # slow enough that the signal (sent within ~0.1 s of what the stage waits for) lands
         # before the next article answers (the stop cuts the queued and in-flight downloads)
         site.article_delay = {"listing fetched": 1.0}.get(stage, 0.5)
-        process = start_newsmon(
-            "--config",
-            config,
-            "crawl",
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        process = start_crawl(config)
         if stage == "listing fetched":
             wait_until(lambda: article_hits(site) >= 1, "the first article request")
             process.send_signal(signum)
@@ -169,14 +174,7 @@ def test_a_stop_signal_cuts_the_queued_and_in_flight_downloads(
     database = Database.open(database_url)
     try:
         site.article_delay = ARTICLE_SECONDS
-        process = start_newsmon(
-            "--config",
-            config,
-            "crawl",
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        process = start_crawl(config)
         wait_until(lambda: article_hits(site) >= 1, "the first article request")
         signalled = time.monotonic()
         process.send_signal(signal.SIGINT)
