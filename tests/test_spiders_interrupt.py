@@ -84,6 +84,26 @@ def write_lock(database_url: str) -> Iterator[Callable[[], None]]:
         release()
 
 
+def crawl_again_stores_every_article_once(
+    site: NewsSite, config: Path, database: Database
+) -> CrawlRun:
+    """A following crawl at full speed ends with each of the site's articles stored once;
+    returns its run."""
+    site.article_delay = 0.0
+    again = crawl(config)
+    assert again.returncode == 0, again.stderr
+    with database.session() as session:
+        paths = session.scalars(select(Article.url)).all()
+        versions = session.scalar(select(func.count()).select_from(ArticleVersion))
+        last = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
+    assert sorted("/" + url.split("/", 3)[3] for url in paths) == sorted(
+        story.path for story in site.stories()
+    )
+    assert versions == ARTICLES  # each article stored exactly once
+    assert last is not None
+    return last
+
+
 def start_crawl(config: Path) -> CommandProcess:
     """`newsmon crawl` on this config as a process of its own, to be signalled."""
     return start_newsmon(
@@ -143,18 +163,8 @@ def test_an_interrupted_crawl_loses_nothing(
             validators = session.scalars(select(Source.etag)).one()
             assert validators is None  # saved only once everything listed is stored
 
-        site.article_delay = 0.0
-        again = crawl(config)
-        assert again.returncode == 0, again.stderr
-        with database.session() as session:
-            paths = session.scalars(select(Article.url)).all()
-            versions = session.scalar(select(func.count()).select_from(ArticleVersion))
-            last = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
-        assert sorted("/" + url.split("/", 3)[3] for url in paths) == sorted(
-            story.path for story in site.stories()
-        )
-        assert versions == ARTICLES  # each article stored exactly once
-        assert last is not None and last.status == "ok"
+        last = crawl_again_stores_every_article_once(site, config, database)
+        assert last.status == "ok"
         assert last.new_articles == ARTICLES - first_crawl
     finally:
         database.dispose()
@@ -191,15 +201,6 @@ def test_a_stop_signal_cuts_the_queued_and_in_flight_downloads(
             assert (run.status, run.new_articles, run.errors) == ("interrupted", 0, 0)
             assert session.scalars(select(Source.etag)).one() is None
 
-        site.article_delay = 0.0
-        again = crawl(config)
-        assert again.returncode == 0, again.stderr
-        with database.session() as session:
-            paths = session.scalars(select(Article.url)).all()
-            versions = session.scalar(select(func.count()).select_from(ArticleVersion))
-        assert sorted("/" + url.split("/", 3)[3] for url in paths) == sorted(
-            story.path for story in site.stories()
-        )
-        assert versions == ARTICLES  # each article stored exactly once
+        crawl_again_stores_every_article_once(site, config, database)
     finally:
         database.dispose()
