@@ -93,6 +93,8 @@ class PollServer:
         self.shared: _Shared | None = None
         self.config: Config | None = None  # the daemon sends it when it changes
         self.in_flight: set[int] = set()
+        # per poll of the spiders in hand: cut its downloads (queued and in flight) at once
+        self.cut_downloads: dict[int, Callable[[], None]] = {}
         self.stopping = False
         self.interrupted: int | None = None  # the signal that stopped the engine
         self._send_lock = threading.Lock()
@@ -120,6 +122,7 @@ class PollServer:
 
     def answer(self, poll_id: int, status: str, message: str | None) -> None:
         self.in_flight.discard(poll_id)
+        self.cut_downloads.pop(poll_id, None)
         # the daemon may be gone: then there is no one to tell
         with self._send_lock, contextlib.suppress(OSError, ValueError):
             self.conn.send(("done", poll_id, status, message))
@@ -132,6 +135,9 @@ class PollServer:
         self.stopping = True
         if signum is not None and self.interrupted is None:
             self.interrupted = signum
+            # Scrapy's graceful stop would wait for every download handed to its downloader
+            for cut_downloads in list(self.cut_downloads.values()):
+                cut_downloads()
             self.process.stop()
             module_stop = getattr(
                 sys.modules.get(self.settings.target.partition(":")[0]), "stop", None
@@ -180,6 +186,7 @@ class PollServer:
         )
         cut: list[str] = []
         crawlers: list[Any] = []
+        self.cut_downloads[poll_id] = lambda: context.downloads.stop(crawlers)
 
         def crawl(opened: tuple[list[Any], set[int]]) -> Any:
             jobs, quiet = opened

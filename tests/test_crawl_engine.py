@@ -261,3 +261,18 @@ def test_a_hung_source_is_cut_by_the_poll_timeout_and_the_engine_keeps_going(
     ]
     assert len(daemon.engine_pids()) == 1  # the engine was never replaced
     assert daemon.stop() == 0
+
+
+def test_a_stopped_daemon_cuts_its_engines_downloads_at_once(
+    tmp_path: Path, site: FeedSite, start_daemon
+) -> None:
+    # a source that never answers, and a poll timeout far away: only the stop can end it
+    config = engine_config(tmp_path, site, {"hung": "/hang.xml"}, "crawl_timeout: 60s")
+    daemon = start_daemon(config)
+    wait_until(lambda: site.hits["/hang.xml"] >= 1, 60, "the hung poll to be in flight", daemon)
+    stopped = time.monotonic()
+    assert daemon.stop() == 0
+    # the engine's grace for polls that do not end is 20 s: the cut download ends at once
+    assert time.monotonic() - stopped < 10
+    (run,) = runs(config)["hung"]
+    assert run.status == "interrupted"
