@@ -48,7 +48,7 @@ from trafilatura.utils import load_html
 
 from newsmon.clock import iso
 from newsmon.errors import NewsmonError
-from newsmon.spiders.furniture import strip_furniture
+from newsmon.spiders.furniture import squash, strip_furniture
 from newsmon.spiders.lead import restore_lead
 from newsmon.spiders.teasers import drop_leading_teasers
 from newsmon.spiders.urls import normalise_url, same_site
@@ -202,10 +202,10 @@ class PageSignals:
     def of(cls, tree: lxml_html.HtmlElement, title: str | None) -> PageSignals:
         found = [title or "", *tree.xpath("//title/text()")]
         found += tree.xpath('//meta[@property="og:title" or @name="twitter:title"]/@content')
-        headlines = tuple({_squash(h) for h in found if len(_squash(h)) >= MIN_HEADLINE_CHARS})
-        controls = frozenset(_squash(node.text_content()) for node in tree.xpath("//a | //button"))
+        headlines = tuple({squash(h) for h in found if len(squash(h)) >= MIN_HEADLINE_CHARS})
+        controls = frozenset(squash(node.text_content()) for node in tree.xpath("//a | //button"))
         code = frozenset(
-            _squash(line)
+            squash(line)
             for node in tree.xpath("//pre | //code")
             for line in node.text_content().splitlines()
         )
@@ -217,7 +217,7 @@ class PageSignals:
             " and .//form])]"
         )
         comment_form = frozenset(
-            _squash(node.text_content()) for box in boxes for node in box.iter()
+            squash(node.text_content()) for box in boxes for node in box.iter()
         )
         return cls(headlines, controls, code, comment_form - {""})
 
@@ -232,10 +232,6 @@ class PageSignals:
 
 MIN_HEADLINE_CHARS = 15  # shorter "headlines" are site names and labels, found in any line
 NO_PAGE = PageSignals((), frozenset(), frozenset())
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _body(found: str | None, page: PageSignals = NO_PAGE) -> str:

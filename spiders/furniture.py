@@ -54,6 +54,11 @@ LINK = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+|@\w+")
 SENTENCE_END = re.compile(r"[.!?。！？…:;\"'”’»)\]]\W*$")
 
 
+def squash(text: str) -> str:
+    """The text with every run of whitespace one space: a line as it is compared."""
+    return " ".join(text.split())
+
+
 def is_furniture(line: str, code: frozenset[str] = frozenset()) -> bool:
     """A line that is page furniture wherever it stands; `code`: lines the page shows as code."""
     words = line.split()

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 
 from lxml import html as lxml_html
 
-from newsmon.spiders.furniture import SENTENCE_END, is_furniture
+from newsmon.spiders.furniture import SENTENCE_END, is_furniture, squash
 
 MAX_LEAD_PARAGRAPHS = 2  # a lead, and a standfirst set in the same style; more is not a lead
 MIN_LEAD_WORDS = 8  # shorter: a dateline, a label or a caption, not a lead
@@ -27,10 +27,6 @@ MAX_LINK_SHARE = 0.5  # a paragraph mostly of links is a teaser or a list of lin
 MAX_CLIMB = 2  # how far up from the first line's element its paragraph wrapper may be
 NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "textarea"})
 Shape = tuple[str, set[str]]  # an element's tag and classes: how the page styles it
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
 
 
 def restore_lead(text: str, tree: lxml_html.HtmlElement, is_headline: Callable[[str], bool]) -> str:
@@ -59,8 +55,8 @@ def _element_of(tree: lxml_html.HtmlElement, line: str) -> lxml_html.HtmlElement
     for node in tree.iter():
         if not isinstance(node.tag, str) or node.tag in NOT_SHOWN:
             continue  # a script's JSON-LD body may open with the same words
-        if node.text and _squash(node.text).startswith(key):
-            whole = _squash(node.text_content())
+        if node.text and squash(node.text).startswith(key):
+            whole = squash(node.text_content())
             if whole == line or (whole.startswith(line[:60]) and len(whole) <= 1.2 * len(line)):
                 return node
     return None
@@ -84,7 +80,7 @@ def _leads_before(
     for sibling in _previous_texts(element):
         if len(leads) == MAX_LEAD_PARAGRAPHS or not _styled_alike(sibling, shapes):
             break
-        lead = _squash(sibling.text_content())
+        lead = squash(sibling.text_content())
         if not _reads_as_lead(sibling, lead, is_headline) or lead in text:
             break
         leads.insert(0, lead)
@@ -117,5 +113,5 @@ def _reads_as_lead(
         return False
     if is_furniture(lead) or is_headline(lead):
         return False
-    linked = sum(len(_squash(link.text_content())) for link in node.iter("a"))
+    linked = sum(len(squash(link.text_content())) for link in node.iter("a"))
     return linked <= MAX_LINK_SHARE * len(lead)

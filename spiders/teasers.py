@@ -15,12 +15,10 @@ from collections.abc import Callable
 
 from lxml import html as lxml_html
 
+from newsmon.spiders.furniture import squash
+
 MIN_TEASER_WORDS = 4  # shorter linked lines are labels and buttons, handled as furniture
 MAX_CARD_CLIMB = 4  # how far up from the link its card may be
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
 
 
 def drop_leading_teasers(
@@ -43,7 +41,7 @@ def _is_card(
     if len(headline.split()) < MIN_TEASER_WORDS or is_headline(headline):
         return False
     for link in tree.iter("a"):
-        if _squash(link.text_content()) != headline:
+        if squash(link.text_content()) != headline:
             continue
         card = link
         for _ in range(MAX_CARD_CLIMB):
@@ -51,7 +49,7 @@ def _is_card(
             if parent is None:
                 break
             card = parent
-            whole = _squash(card.text_content())
+            whole = squash(card.text_content())
             if whole != headline:
                 return whole == f"{headline} {teaser}"
     return False
